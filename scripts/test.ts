@@ -1,0 +1,33 @@
+// `npm test`: starts one in-memory Temporal dev server for the whole run (tests read its
+// address from DCCD_TEST_TEMPORAL_ADDRESS), runs every test file with Node's test runner,
+// then stops the server. Extra arguments are passed to the runner (e.g. a file list).
+import { spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { startDevServer } from '../src/worker/dev-server.ts';
+import { PROJECT_ROOT } from '../src/worker/temporal-binary.ts';
+import { SEARCH_ATTRIBUTE_KEYS } from '../src/workflows/definitions.ts';
+import { freePort } from '../test/helpers/ports.ts';
+
+const args = process.argv.slice(2);
+const files = args.filter((a) => !a.startsWith('-'));
+const flags = args.filter((a) => a.startsWith('-'));
+const testFiles = files.length
+  ? files
+  : (readdirSync(join(PROJECT_ROOT, 'test'), { recursive: true }) as string[])
+      .filter((f) => f.endsWith('.test.ts'))
+      .map((f) => relative(PROJECT_ROOT, join(PROJECT_ROOT, 'test', f)))
+      .sort();
+
+const server = await startDevServer({ port: await freePort(), namespace: 'default', searchAttributes: SEARCH_ATTRIBUTE_KEYS });
+const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', ...flags, ...testFiles], {
+  cwd: PROJECT_ROOT,
+  stdio: 'inherit',
+  env: { ...process.env, DCCD_TEST_TEMPORAL_ADDRESS: server.address },
+});
+const forward = (s: NodeJS.Signals) => child.kill(s);
+process.on('SIGINT', forward);
+process.on('SIGTERM', forward);
+const code = await new Promise<number>((res) => child.once('exit', (c, sig) => res(c ?? (sig ? 1 : 0))));
+await server.stop();
+process.exit(code);

@@ -1,0 +1,14 @@
+// Activities: the only place where sources meet storage. Plain async functions bound to the
+// services they need, so each can be tested without a worker.
+import { hostname } from 'node:os';
+import type { Services } from '../services.ts';
+
+export function createActivities(_services: Services) {
+  return {
+    async describeWorker(): Promise<{ worker: string; at: string }> {
+      return { worker: `${hostname()}:${process.pid}`, at: new Date().toISOString() };
+    },
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

@@ -1,0 +1,68 @@
+// GET /api/health: is Temporal reachable, is a worker polling dccd's task queue.
+import type { FastifyPluginAsync } from 'fastify';
+import proto from '@temporalio/proto';
+import type { Services } from '../../services.ts';
+import { probe } from '../../workflows/probe.ts';
+
+/** Reports whether a worker in this process is running. */
+export type WorkerProbe = () => boolean;
+
+const TIMEOUT_MS = 3000;
+
+export const healthRoutes: FastifyPluginAsync<{ services: Services; localWorker?: WorkerProbe }> = async (app, { services, localWorker }) => {
+  app.get<{ Querystring: { probe?: string } }>(
+    '/api/health',
+    {
+      schema: {
+        querystring: { type: 'object', properties: { probe: { type: 'string', enum: ['0', '1', 'true', 'false'] } }, additionalProperties: false },
+      },
+    },
+    async (req, reply) => {
+      const { address, namespace, taskQueue } = services.temporalTarget();
+      const base = { dataPath: services.config.data, version: services.version };
+      try {
+        const client = await withTimeout(services.temporal(), 'connecting to Temporal');
+        await client.connection.withDeadline(Date.now() + TIMEOUT_MS, () => client.workflowService.getSystemInfo({}));
+        const running = localWorker ? localWorker() : await hasPollers(client, namespace, taskQueue);
+        const body: Record<string, unknown> = {
+          status: 'ok',
+          temporal: { address, namespace, reachable: true },
+          worker: { taskQueue, running },
+          ...base,
+        };
+        if (req.query.probe === '1' || req.query.probe === 'true') {
+          body.probe = await client.workflow.execute(probe, {
+            taskQueue,
+            workflowId: `probe/${Date.now()}`,
+            workflowExecutionTimeout: '15 seconds',
+          });
+        }
+        return body;
+      } catch (e) {
+        return reply.code(503).send({
+          status: 'unavailable',
+          reason: `Temporal at ${address} is unreachable: ${(e as Error).message}`,
+          temporal: { address, namespace, reachable: false },
+          worker: { taskQueue, running: localWorker ? localWorker() : false },
+          ...base,
+        });
+      }
+    },
+  );
+};
+
+async function hasPollers(client: Awaited<ReturnType<Services['temporal']>>, namespace: string, taskQueue: string): Promise<boolean> {
+  const res = await client.workflowService.describeTaskQueue({
+    namespace,
+    taskQueue: { name: taskQueue },
+    taskQueueType: proto.temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+  });
+  return (res.pollers?.length ?? 0) > 0;
+}
+
+function withTimeout<T>(p: Promise<T>, what: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`timed out ${what}`)), TIMEOUT_MS);
+    p.then(resolve, reject).finally(() => clearTimeout(t));
+  });
+}

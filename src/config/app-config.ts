@@ -1,0 +1,143 @@
+// AppConfig: everything dccd reads from dccd.yml and the environment, validated by zod so a
+// bad file fails with one line per problem naming the key path and the reason.
+import { z } from 'zod';
+import { EXCHANGES, KINDS, parseSpan } from '../domain/target.ts';
+import { parseTimeInput } from '../domain/time.ts';
+
+const port = z.number().int().min(0).max(65_535);
+const url = (protocols: string[]) =>
+  z.string().refine(
+    (s) => {
+      try {
+        return protocols.includes(new URL(s).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { message: `must be a URL (${protocols.join(' or ')})` },
+  );
+
+const ExchangeEndpoints = z.strictObject({
+  restUrl: url(['http:', 'https:']).optional(),
+  wsUrl: url(['ws:', 'wss:']).optional(),
+});
+
+const Remote = z.strictObject({
+  name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/i, 'letters, digits, - and _ only'),
+  /** An rclone destination, e.g. 's3:bucket/dccd'. */
+  target: z.string().min(1),
+});
+
+const Duration = z.string().regex(/^\d+(s|m|h|d)$/, "a duration such as '30s', '15m', '1h', '1d'");
+
+const Schedule = z.union([
+  z.strictObject({ every: Duration }),
+  z.strictObject({ cron: z.string().min(9, 'a 5-field cron expression') }),
+]);
+
+const TimeText = z.union([z.string(), z.number().int()]).transform((v, ctx) => {
+  try {
+    parseTimeInput(v, '');
+    return String(v);
+  } catch (e) {
+    ctx.addIssue({ code: 'custom', message: (e as Error).message.replace(/^: /, '') });
+    return z.NEVER;
+  }
+});
+
+const Job = z
+  .strictObject({
+    id: z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/i, 'letters, digits, ., - and _ only'),
+    operation: z.enum(['backfill', 'stream']).default('backfill'),
+    exchange: z.enum(EXCHANGES, { error: (i) => `unknown exchange '${String(i.input)}' (known: ${EXCHANGES.join(', ')})` }),
+    symbol: z.string().min(1),
+    kind: z.enum(KINDS, { error: (i) => `unknown kind '${String(i.input)}' (known: ${KINDS.join(', ')})` }),
+    span: z
+      .string()
+      .optional()
+      .refine((v) => v === undefined || isSpan(v), { message: "not a span (a count and a unit: s, m, h, d, w or M, e.g. 1m, 4h, 1M)" }),
+    depth: z.number().int().positive().optional(),
+    start: TimeText.default('last'),
+    end: TimeText.optional(),
+    schedule: Schedule.optional(),
+  })
+  // Runs even when other keys are invalid, so one pass reports every problem.
+  .superRefine(
+    (job, ctx) => {
+      if (job.kind === 'ohlc' && job.span === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['span'], message: 'required for kind ohlc' });
+      } else if (job.kind !== 'ohlc' && (KINDS as readonly string[]).includes(job.kind) && job.span !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['span'], message: `only applies to kind ohlc, not ${job.kind}` });
+      }
+    },
+    { when: (p) => typeof p.value === 'object' && p.value !== null },
+  );
+
+function isSpan(v: string): boolean {
+  try {
+    parseSpan(v);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export const AppConfigSchema = z
+  .strictObject({
+    /** Root of the Parquet datasets; {data}/.dccd holds local state. */
+    data: z.string().min(1).default('./data'),
+    temporal: z
+      .strictObject({
+        /** host:port of a Temporal server; unset = the embedded dev server. */
+        address: z.string().regex(/^[^\s:]+:\d+$/, 'host:port').optional(),
+        namespace: z.string().min(1).default('default'),
+        taskQueue: z.string().min(1).default('dccd'),
+        /** Port of the embedded server's gRPC frontend. */
+        port: port.default(7233),
+        /** Serve the Temporal Web UI from the embedded server. */
+        ui: z.boolean().default(true),
+        uiPort: port.default(8233),
+      })
+      .prefault({}),
+    api: z
+      .strictObject({
+        host: z.string().min(1).default('127.0.0.1'),
+        port: port.default(8080),
+        token: z.string().min(16, 'at least 16 characters').optional(),
+      })
+      .prefault({}),
+    database: z.strictObject({ url: url(['postgres:', 'postgresql:']).optional() }).prefault({}),
+    exchanges: z.partialRecord(z.enum(EXCHANGES), ExchangeEndpoints).default({}),
+    storage: z
+      .strictObject({
+        remotes: z.array(Remote).default([]),
+        syncInterval: Duration.default('1h'),
+        minFreeGb: z.number().nonnegative().default(0),
+      })
+      .prefault({}),
+    jobs: z.array(Job).default([]),
+  })
+  .superRefine(
+    (cfg, ctx) => {
+      const api = cfg.api as Partial<AppConfigBase['api']> | undefined;
+      if (typeof api?.host === 'string' && !isLoopback(api.host) && !api.token) {
+        ctx.addIssue({ code: 'custom', path: ['api', 'token'], message: `required when api.host (${api.host}) is not a loopback address` });
+      }
+      const seen = new Set<string>();
+      (Array.isArray(cfg.jobs) ? cfg.jobs : []).forEach((j, i) => {
+        if (typeof j?.id !== 'string') return;
+        if (seen.has(j.id)) ctx.addIssue({ code: 'custom', path: ['jobs', i, 'id'], message: `duplicate job id '${j.id}'` });
+        seen.add(j.id);
+      });
+    },
+    { when: (p) => typeof p.value === 'object' && p.value !== null },
+  );
+
+type AppConfigBase = z.output<typeof AppConfigSchema>;
+
+export type AppConfig = z.output<typeof AppConfigSchema>;
+export type JobConfig = AppConfig['jobs'][number];
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}

@@ -1,0 +1,73 @@
+// Error types shared by every layer. Each carries a machine-readable `type` (used as the
+// Temporal ApplicationFailure type, so retry policies can name it) and, where a user's
+// input is at fault, the field that was wrong.
+
+export class DccdError extends Error {
+  readonly type: string = 'DccdError';
+  /** Permanent errors fail a run at once instead of being retried. */
+  readonly retryable: boolean = false;
+}
+
+/** Bad input from a user, a config file, a request or an exchange answer. */
+export class ValidationError extends DccdError {
+  override readonly type = 'ValidationError';
+  constructor(
+    readonly field: string,
+    readonly reason: string,
+  ) {
+    super(field ? `${field}: ${reason}` : reason);
+  }
+}
+
+/** The exchange cannot serve what was asked (kind, span, depth of history, transport). */
+export class NoCapability extends DccdError {
+  override readonly type = 'NoCapability';
+  constructor(
+    readonly exchange: string,
+    reason: string,
+  ) {
+    super(`${exchange}: ${reason}`);
+  }
+}
+
+/** A second writer for a dataset that already has one. */
+export class AlreadyRunning extends DccdError {
+  override readonly type = 'AlreadyRunning';
+  constructor(
+    readonly runId: string,
+    readonly workflowId: string,
+  ) {
+    super(`already running: ${runId} (${workflowId})`);
+  }
+}
+
+export class NotFound extends DccdError {
+  override readonly type = 'NotFound';
+}
+
+/**
+ * An exchange answered with an error. `retryable` is true for rate limits (429/418),
+ * server errors and network failures; `retryAfterMs` carries the venue's Retry-After.
+ */
+export class ExchangeError extends DccdError {
+  override readonly type: string;
+  override readonly retryable: boolean;
+  constructor(
+    readonly exchange: string,
+    message: string,
+    opts: { status?: number; code?: number | string; retryable: boolean; retryAfterMs?: number },
+  ) {
+    super(`${exchange}: ${message}`);
+    this.status = opts.status;
+    this.code = opts.code;
+    this.retryable = opts.retryable;
+    this.retryAfterMs = opts.retryAfterMs;
+    this.type = opts.retryable ? 'ExchangeTransientError' : 'ExchangeRejected';
+  }
+  readonly status: number | undefined;
+  readonly code: number | string | undefined;
+  readonly retryAfterMs: number | undefined;
+}
+
+/** Error types a retry policy must never retry. */
+export const NON_RETRYABLE_TYPES = ['ValidationError', 'NoCapability', 'ExchangeRejected', 'NotFound'] as const;

@@ -1,0 +1,47 @@
+// The backfill job as workflows, activities, the API and the CLI exchange it. Payloads cross
+// Temporal as JSON, so ns times travel as decimal strings, never as numbers.
+import type { Target } from './target.ts';
+import { datasetId } from './target.ts';
+
+export interface BackfillRequest {
+  target: Target;
+  /** 'last', 'origin', an ISO date or date-time, or integer ns (as text). */
+  start: string;
+  /** Same forms but 'last'/'origin'; omitted means now. */
+  end?: string;
+  /** Book snapshot depth per side. */
+  depth?: number;
+  /** The job spec that asked for this run, if any. */
+  specId?: string;
+}
+
+export type RunState = 'running' | 'stopping' | 'completed' | 'stopped' | 'failed';
+
+export interface BackfillProgress {
+  state: RunState;
+  startNs: string | null;
+  endNs: string | null;
+  windowsDone: number;
+  windowsTotal: number;
+  rowsWritten: number;
+  /** The ts up to which the dataset is complete (exclusive). */
+  currentNs: string | null;
+  /** The last log lines, oldest first. */
+  log: string[];
+}
+
+export interface BackfillResult {
+  runId: string;
+  state: 'completed' | 'stopped' | 'failed';
+  rowsWritten: number;
+  startNs: string | null;
+  endNs: string | null;
+  error?: string;
+}
+
+/** One backfill per dataset at a time: the workflow id is the dataset's. */
+export function backfillWorkflowId(t: Target): string {
+  return `backfill/${datasetId(t)}`;
+}
+
+export const LOG_TAIL_LINES = 50;

@@ -1,0 +1,60 @@
+// The contract every exchange adapter fulfils. Adapters turn a venue's REST/WebSocket
+// dialect into normalized rows; they know nothing of storage or Temporal.
+import type { ExchangeCapabilities } from '../domain/capabilities.ts';
+import type { BookRow, OhlcRow, TradeRow } from '../domain/records.ts';
+import type { ExchangeName, Target } from '../domain/target.ts';
+
+/**
+ * Where a page left off, JSON-safe so an activity can keep it in its heartbeat details and
+ * resume mid-range after a crash. `ns` is the ts the next page starts from; `id` a venue
+ * trade id cursor when the venue pages trades by id.
+ */
+export interface PageCursor {
+  ns: string;
+  id?: string;
+}
+
+export interface Page<R> {
+  /** Rows in ascending ts, within the requested range, de-duplicated against earlier pages. */
+  rows: R[];
+  /** Resume point after this page. */
+  cursor: PageCursor;
+}
+
+export interface HistoryRange {
+  /** Half-open [startNs, endNs). */
+  startNs: bigint;
+  endNs: bigint;
+  /** Continue after a page that an earlier attempt already delivered. */
+  resume?: PageCursor;
+  /** Aborts in-flight requests and waits (activity cancellation). */
+  signal?: AbortSignal;
+  /** Human-readable events for the run's log tail ("429 from binance, waiting 2 s"). */
+  log?: (line: string) => void;
+}
+
+export interface AdapterOptions {
+  /** REST base URL override (simulator, testnet). */
+  restUrl?: string;
+  /** WebSocket base URL override. */
+  wsUrl?: string;
+}
+
+export interface ExchangeAdapter {
+  readonly name: ExchangeName;
+  /** Recorded in each Parquet file's provenance. */
+  readonly version: string;
+  readonly capabilities: ExchangeCapabilities;
+  /** Accepts the venue's native form (BTCUSDT) and BTC/USDT, BTC-USDT; returns 'BTC/USDT'. */
+  parseSymbol(raw: string): string;
+  /** Fails with ValidationError('symbol', ...) when the venue does not list the symbol. */
+  checkSymbol(unified: string, signal?: AbortSignal): Promise<void>;
+  /** The earliest ts the venue holds for the target (for start=origin). */
+  earliest(target: Target, signal?: AbortSignal): Promise<bigint>;
+  /** Closed candles in [startNs, endNs), page by page. Never yields a still-open candle. */
+  ohlcPages(target: Target, range: HistoryRange): AsyncIterable<Page<OhlcRow>>;
+  /** Trades in [startNs, endNs), page by page. */
+  tradePages(target: Target, range: HistoryRange): AsyncIterable<Page<TradeRow>>;
+  /** One order-book snapshot, `depth` levels per side. */
+  bookSnapshot(target: Target, depth: number, signal?: AbortSignal): Promise<BookRow[]>;
+}

@@ -1,0 +1,181 @@
+// The embedded Temporal dev server: `temporal server start-dev` persisted to
+// {data}/.dccd/temporal.db, run as a child that cannot outlive this process.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Connection } from '@temporalio/client';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { SearchAttributeType } from '@temporalio/common';
+import type { SearchAttributeKey } from '@temporalio/common/lib/search-attributes.js';
+import { resolveTemporalBinary, TemporalBinaryError } from './temporal-binary.ts';
+
+export interface DevServerOptions {
+  /** SQLite file; omit for an in-memory server (tests). */
+  dbFile?: string;
+  port: number;
+  namespace: string;
+  /** Web UI port, or undefined for headless. */
+  uiPort?: number;
+  searchAttributes: readonly SearchAttributeKey<SearchAttributeType>[];
+  /** Extra server log lines go here (default: dropped; the server logs at warn level). */
+  onLog?: (line: string) => void;
+  /** Dynamic config overrides, e.g. lower continue-as-new thresholds in tests. */
+  dynamicConfig?: Record<string, unknown>;
+}
+
+export interface DevServer {
+  address: string;
+  uiUrl: string | undefined;
+  /** Stops the server and waits until it has exited. */
+  stop(): Promise<void>;
+  /** Resolves when the server exits by itself (crash, kill). */
+  exited: Promise<number | null>;
+  pid: number | undefined;
+}
+
+const TYPE_NAMES: Record<string, string> = {
+  [SearchAttributeType.KEYWORD]: 'Keyword',
+  [SearchAttributeType.TEXT]: 'Text',
+  [SearchAttributeType.INT]: 'Int',
+  [SearchAttributeType.DOUBLE]: 'Double',
+  [SearchAttributeType.BOOL]: 'Bool',
+  [SearchAttributeType.DATETIME]: 'Datetime',
+  [SearchAttributeType.KEYWORD_LIST]: 'KeywordList',
+};
+
+export function devServerArgs(o: DevServerOptions): string[] {
+  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(o.port), '--namespace', o.namespace];
+  args.push('--log-level', 'warn', '--log-format', 'json');
+  if (o.dbFile) {
+    // WAL with synchronous=NORMAL survives a killed process without an fsync per write.
+    args.push('--db-filename', o.dbFile, '--sqlite-pragma', 'journal_mode=WAL', '--sqlite-pragma', 'synchronous=NORMAL');
+  }
+  if (o.uiPort === undefined) args.push('--headless');
+  else args.push('--ui-port', String(o.uiPort), '--ui-disable-news-fetch');
+  // Offline: never phone home for version checks.
+  const dyn = { 'frontend.enableServerVersionCheck': false, ...o.dynamicConfig };
+  for (const [k, v] of Object.entries(dyn)) args.push('--dynamic-config-value', `${k}=${JSON.stringify(v)}`);
+  for (const key of o.searchAttributes) args.push('--search-attribute', `${key.name}=${TYPE_NAMES[key.type]}`);
+  return args;
+}
+
+// Runs the server under a tiny shell guard in its own process group: terminal signals
+// (Ctrl-C) reach only dccd, which stops the server after the worker has drained; and when
+// dccd dies, even by SIGKILL, the guard sees its stdin close and stops the server, so no
+// orphan survives.
+// (A background job's stdin is /dev/null in sh, hence the copy of stdin on fd 3.)
+const GUARD = `
+exec 3<&0
+"$@" </dev/null &
+pid=$!
+trap 'kill -TERM "$pid" 2>/dev/null' TERM INT HUP
+{ cat <&3 >/dev/null; kill -TERM "$pid" 2>/dev/null; } &
+watcher=$!
+code=0
+while kill -0 "$pid" 2>/dev/null; do wait "$pid"; code=$?; done
+kill "$watcher" 2>/dev/null
+exit $code
+`;
+
+export async function startDevServer(o: DevServerOptions): Promise<DevServer> {
+  const bin = resolveTemporalBinary();
+  if (o.dbFile) mkdirSync(join(o.dbFile, '..'), { recursive: true });
+  const address = `127.0.0.1:${o.port}`;
+  const uiUrl = o.uiPort === undefined ? undefined : `http://127.0.0.1:${o.uiPort}`;
+  if (bin.type === 'sdk-download') return startWithSdkDownload(o, bin.tried);
+
+  const child = spawn('sh', ['-c', GUARD, 'dccd-temporal-guard', bin.path, ...devServerArgs(o)], {
+    detached: true,
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, TEMPORAL_VERSION_CHECK_DISABLED: '1' },
+  });
+  const tail: string[] = [];
+  const collect = (chunk: Buffer) => {
+    for (const line of chunk.toString().split('\n').filter(Boolean)) {
+      tail.push(line);
+      if (tail.length > 20) tail.shift();
+      o.onLog?.(line);
+    }
+  };
+  child.stdout!.on('data', collect);
+  child.stderr!.on('data', collect);
+  const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
+  try {
+    await waitReachable(address, exited, () => tail.join('\n'));
+  } catch (e) {
+    await stopChild(child, exited);
+    throw e;
+  }
+  return { address, uiUrl, exited, pid: child.pid, stop: () => stopChild(child, exited) };
+}
+
+async function stopChild(child: ChildProcess, exited: Promise<number | null>): Promise<void> {
+  if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+  const timer = setTimeout(() => child.pid && tryKillGroup(child.pid), 10_000);
+  await exited;
+  clearTimeout(timer);
+  child.stdin?.destroy();
+}
+
+function tryKillGroup(pid: number) {
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    /* already gone */
+  }
+}
+
+async function waitReachable(address: string, exited: Promise<number | null>, tail: () => string): Promise<void> {
+  let gone: number | null | undefined;
+  void exited.then((c) => (gone = c));
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (gone !== undefined) throw new Error(`the Temporal dev server exited (code ${gone}) before it was ready:\n${tail()}`);
+    try {
+      const conn = await Connection.connect({ address, connectTimeout: 1000 });
+      try {
+        await conn.healthService.check({});
+        return;
+      } finally {
+        await conn.close();
+      }
+    } catch {
+      if (Date.now() > deadline) throw new Error(`the Temporal dev server at ${address} was not ready after 60 s:\n${tail()}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+
+/** Last resort for users with internet: the SDK downloads and runs the CLI itself. */
+async function startWithSdkDownload(o: DevServerOptions, tried: string[]): Promise<DevServer> {
+  let env: TestWorkflowEnvironment;
+  try {
+    env = await TestWorkflowEnvironment.createLocal({
+      server: {
+        executable: { type: 'cached-download' },
+        ip: '127.0.0.1',
+        port: o.port,
+        namespace: o.namespace,
+        dbFilename: o.dbFile,
+        ui: o.uiPort !== undefined,
+        uiPort: o.uiPort,
+        searchAttributes: [...o.searchAttributes],
+        extraArgs: o.uiPort !== undefined ? ['--ui-disable-news-fetch'] : [],
+      },
+    });
+  } catch (e) {
+    throw new TemporalBinaryError([...tried, `the Temporal SDK download: ${(e as Error).message.split('\n')[0]}`]);
+  }
+  let resolveExit!: (c: number | null) => void;
+  const exited = new Promise<number | null>((r) => (resolveExit = r));
+  return {
+    address: `127.0.0.1:${o.port}`,
+    uiUrl: o.uiPort === undefined ? undefined : `http://127.0.0.1:${o.uiPort}`,
+    exited,
+    pid: undefined,
+    stop: async () => {
+      await env.teardown();
+      resolveExit(0);
+    },
+  };
+}

@@ -1,0 +1,2 @@
+// Every workflow the worker registers. Deterministic code only: no Node APIs, no I/O.
+export { probe } from './probe.ts';

@@ -1,0 +1,64 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { buildApi } from '../../src/api/server.ts';
+import { buildServices } from '../../src/services.ts';
+import { startWorker } from '../../src/worker/worker.ts';
+import { parseConfig } from '../../src/config/load-config.ts';
+import { freePort } from '../helpers/ports.ts';
+import { testConfig } from '../helpers/temporal.ts';
+
+test('health is 503 with the reason when Temporal is unreachable', async () => {
+  const address = `127.0.0.1:${await freePort()}`;
+  const services = buildServices(parseConfig({ data: '/tmp/dccd-none', temporal: { address } }));
+  const app = await buildApi({ services });
+  const res = await app.inject({ url: '/api/health' });
+  assert.equal(res.statusCode, 503);
+  const body = res.json();
+  assert.equal(body.status, 'unavailable');
+  assert.match(body.reason, new RegExp(`Temporal at ${address} is unreachable`));
+  assert.deepEqual(body.temporal, { address, namespace: 'default', reachable: false });
+  await app.close();
+});
+
+test('health reports the worker as running only while one polls the task queue, and ?probe=1 runs a workflow end to end', async () => {
+  const services = buildServices(await testConfig());
+  const app = await buildApi({ services });
+  try {
+    assert.equal((await app.inject({ url: '/api/health' })).json().worker.running, false);
+    const worker = await startWorker(services);
+    try {
+      const res = await app.inject({ url: '/api/health?probe=1' });
+      assert.equal(res.statusCode, 200);
+      assert.equal(res.json().worker.running, true);
+      assert.match(res.json().probe.worker, /:\d+$/);
+    } finally {
+      await worker.shutdown();
+    }
+  } finally {
+    await app.close();
+    await services.close();
+  }
+});
+
+test('with a token configured, requests without the bearer token get 401', async () => {
+  const services = buildServices(await testConfig({ api: { token: 'x'.repeat(24) } }));
+  const app = await buildApi({ services });
+  try {
+    assert.equal((await app.inject({ url: '/api/health' })).statusCode, 401);
+    const ok = await app.inject({ url: '/api/health', headers: { authorization: `Bearer ${'x'.repeat(24)}` } });
+    assert.equal(ok.statusCode, 200);
+  } finally {
+    await app.close();
+    await services.close();
+  }
+});
+
+test('a bad query parameter is a 400 naming it', async () => {
+  const services = buildServices(await testConfig());
+  const app = await buildApi({ services });
+  const res = await app.inject({ url: '/api/health?probe=maybe' });
+  assert.equal(res.statusCode, 400);
+  assert.match(res.json().message, /probe/);
+  await app.close();
+  await services.close();
+});
