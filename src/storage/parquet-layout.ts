@@ -1,0 +1,131 @@
+// Where a dataset's files live and what their names mean. Hive-style, so DuckDB, pyarrow and
+// polars read a dataset folder as is:
+//   {data}/{exchange}/{datasetKind}/{SYMBOL}/{partition}/part-{startNs}-{endNs}.parquet
+// A part's name is the window [startNs, endNs) it covers, so a retried write lands on the
+// same name and replaces the file instead of adding a second copy.
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { ValidationError } from '../domain/errors.ts';
+import { NS_PER_MS } from '../domain/time.ts';
+import type { Target } from '../domain/target.ts';
+import { checkTarget, datasetKind, spanApproxNs, symbolSlug } from '../domain/target.ts';
+
+/** Half-open [startNs, endNs). */
+export interface Window {
+  startNs: bigint;
+  endNs: bigint;
+}
+
+export type PartitionGrain = 'day' | 'month' | 'year';
+
+export interface Partition extends Window {
+  /** Folder name: date=YYYY-MM-DD, month=YYYY-MM or year=YYYY. */
+  name: string;
+}
+
+const DAY_NS = 86_400n * 1_000_000_000n;
+/** A part holds at least this many rows when the venue trades at all in its window. */
+const MIN_ROWS_PER_PARTITION = 10_000n;
+const GRAIN_APPROX_NS: ReadonlyArray<readonly [PartitionGrain, bigint]> = [
+  ['day', DAY_NS],
+  ['month', 30n * DAY_NS],
+  ['year', 365n * DAY_NS],
+];
+
+/**
+ * The smallest of day, month, year whose expected row count reaches 10^4. Below that, a
+ * dataset turns into thousands of tiny files (1-hour candles would make 24-row day files)
+ * and every read pays per-file overhead; above 10^7 rows per partition a rewrite of one
+ * window gets expensive. Trades and book snapshots are dense enough for days; candles are
+ * one row per span: 1s → day, 1m and 3m → month, 5m and longer → year (the largest grain).
+ */
+export function partitionGrain(t: Pick<Target, 'kind' | 'span'>): PartitionGrain {
+  if (t.kind !== 'ohlc') return 'day';
+  const span = spanApproxNs(t.span ?? '');
+  for (const [grain, ns] of GRAIN_APPROX_NS) if (ns / span >= MIN_ROWS_PER_PARTITION) return grain;
+  return 'year';
+}
+
+const msFloor = (ns: bigint): number => Number((ns - (((ns % NS_PER_MS) + NS_PER_MS) % NS_PER_MS)) / NS_PER_MS);
+const nsOfMs = (ms: number): bigint => BigInt(ms) * NS_PER_MS;
+const pad = (n: number, width: number): string => String(n).padStart(width, '0');
+
+/** The partition of `grain` that holds `ns`. */
+export function partitionOf(grain: PartitionGrain, ns: bigint): Partition {
+  const d = new Date(msFloor(ns));
+  const y = d.getUTCFullYear();
+  const m = d.getUTCMonth();
+  switch (grain) {
+    case 'day': {
+      const day = d.getUTCDate();
+      const startNs = nsOfMs(Date.UTC(y, m, day));
+      return { name: `date=${pad(y, 4)}-${pad(m + 1, 2)}-${pad(day, 2)}`, startNs, endNs: startNs + DAY_NS };
+    }
+    case 'month':
+      return { name: `month=${pad(y, 4)}-${pad(m + 1, 2)}`, startNs: nsOfMs(Date.UTC(y, m, 1)), endNs: nsOfMs(Date.UTC(y, m + 1, 1)) };
+    case 'year':
+      return { name: `year=${pad(y, 4)}`, startNs: nsOfMs(Date.UTC(y, 0, 1)), endNs: nsOfMs(Date.UTC(y + 1, 0, 1)) };
+  }
+}
+
+/** Partitions of `grain` that intersect [startNs, endNs), in time order. */
+export function partitionsCovering(grain: PartitionGrain, w: Window): Partition[] {
+  const out: Partition[] = [];
+  for (let p = partitionOf(grain, w.startNs); p.startNs < w.endNs; p = partitionOf(grain, p.endNs)) out.push(p);
+  return out;
+}
+
+const PARTITION_NAME = /^(?:date=(\d{4})-(\d{2})-(\d{2})|month=(\d{4})-(\d{2})|year=(\d{4}))$/;
+
+/** Bounds of a partition folder of any grain; undefined for anything else. */
+export function parsePartitionName(name: string): Partition | undefined {
+  const m = PARTITION_NAME.exec(name);
+  if (!m) return undefined;
+  if (m[1]) return checkedPartition(name, partitionOf('day', nsOfMs(Date.UTC(+m[1], +m[2]! - 1, +m[3]!))));
+  if (m[4]) return checkedPartition(name, partitionOf('month', nsOfMs(Date.UTC(+m[4], +m[5]! - 1, 1))));
+  return checkedPartition(name, partitionOf('year', nsOfMs(Date.UTC(+m[6]!, 0, 1))));
+}
+
+/** Rejects names like date=2024-02-31 that Date.UTC would roll over into another day. */
+function checkedPartition(name: string, p: Partition): Partition | undefined {
+  return p.name === name ? p : undefined;
+}
+
+/** [a, b) ∩ [c, d), or undefined when empty. */
+export function intersect(a: Window, b: Window): Window | undefined {
+  const startNs = a.startNs > b.startNs ? a.startNs : b.startNs;
+  const endNs = a.endNs < b.endNs ? a.endNs : b.endNs;
+  return startNs < endNs ? { startNs, endNs } : undefined;
+}
+
+export const contains = (outer: Window, inner: Window): boolean =>
+  outer.startNs <= inner.startNs && inner.endNs <= outer.endNs;
+
+export const partFileName = (w: Window): string => `part-${w.startNs}-${w.endNs}.parquet`;
+
+const PART_NAME = /^part-(-?\d{1,20})-(-?\d{1,20})\.parquet$/;
+
+export function parsePartFileName(name: string): Window | undefined {
+  const m = PART_NAME.exec(name);
+  if (!m) return undefined;
+  const w = { startNs: BigInt(m[1]!), endNs: BigInt(m[2]!) };
+  return w.startNs < w.endNs ? w : undefined;
+}
+
+// Temp files must not end in .parquet: DuckDB's glob `**/*.parquet` matches dot-files too
+// (checked with DuckDB 1.5.6), so a `.tmp-*.parquet` name would be read as data mid-write.
+const TEMP_NAME = /^\.tmp-[0-9a-f]{16}\.parquet-partial$/;
+
+export const tempFileName = (): string => `.tmp-${randomBytes(8).toString('hex')}.parquet-partial`;
+export const isTempFileName = (name: string): boolean => TEMP_NAME.test(name);
+
+const EXCHANGE_FOLDER = /^[a-z0-9][a-z0-9_-]{0,31}$/;
+
+/** {data}/{exchange}/{datasetKind}/{SYMBOL}; every segment is checked before it touches a path. */
+export function datasetDir(dataPath: string, target: Target): string {
+  const t = checkTarget(target);
+  if (!EXCHANGE_FOLDER.test(t.exchange)) {
+    throw new ValidationError('exchange', `'${t.exchange}' is not a lower-case name of letters, digits, '-' and '_'`);
+  }
+  return join(dataPath, t.exchange, datasetKind(t), symbolSlug(t.symbol));
+}

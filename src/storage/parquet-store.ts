@@ -1,0 +1,448 @@
+// Datasets on disk as Hive-style Parquet (layout in parquet-layout.ts), written and read
+// through DuckDB. ts is stored as TIMESTAMP(NANOS) without the UTC-adjusted flag (DuckDB
+// TIMESTAMP_NS): DuckDB 1.5 reads flagged nanosecond columns as microseconds
+// (research/parquet-bench.md), so "UTC" is recorded in each file's key-value metadata instead.
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { DuckDBDataChunk, DuckDBVector, quotedIdentifier, quotedString } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type * as arrow from 'apache-arrow';
+import { ValidationError } from '../domain/errors.ts';
+import type { AnyRow, RowsByKind } from '../domain/records.ts';
+import type { Kind, Target } from '../domain/target.ts';
+import { checkTarget } from '../domain/target.ts';
+import { isoFromNs, nowNs } from '../domain/time.ts';
+import { collectBatch, toArrowTable, toRows } from './column-batch.ts';
+import type { ColumnBatch } from './column-batch.ts';
+import { findTempFiles, listPartitions, listParts, listPartsIn } from './dataset-files.ts';
+import type { PartFile } from './dataset-files.ts';
+import { DuckDBEngine } from './duckdb.ts';
+import { fileExists, removeEmptyDirs, syncDir, syncFile } from './durable-files.ts';
+import { KeyedLock } from './keyed-lock.ts';
+import {
+  KIND_COLUMNS,
+  ORDER_BY,
+  checkRows,
+  createLoadTableSql,
+  dedupKeySql,
+  emptySourceSql,
+  fileColumnsSql,
+  fileSelectSql,
+  fillVector,
+  isSortedUnique,
+  loadTsWithin,
+  loadTypes,
+  readSelectSql,
+  tsBetween,
+  tsWithin,
+} from './parquet-columns.ts';
+import type { Window } from './parquet-layout.ts';
+import { contains, datasetDir, intersect, partFileName, partitionGrain, partitionsCovering, tempFileName } from './parquet-layout.ts';
+import { hasOverlap, visibleWindows } from './part-precedence.ts';
+
+export interface Provenance {
+  /** Where the rows came from, e.g. 'binance:rest'. */
+  source: string;
+  /** Version of the code that made them, e.g. 'binance-rest/1'. */
+  adapterVersion: string;
+}
+
+/** Version of the file layout and footer keys; bump when either changes meaning. */
+export const SCHEMA_VERSION = '1';
+
+const KV = {
+  provenance: 'dccd.provenance',
+  timezone: 'dccd.timezone',
+  range: 'dccd.range',
+  schema: 'dccd.schema',
+  /** Write stamp, ns: orders overlapping parts (part-precedence.ts). */
+  writtenNs: 'dccd.written_ns',
+} as const;
+
+// v2 pages let DuckDB pick DELTA_BINARY_PACKED for ts and sequential ids (8.2 B/row for
+// trades against 9.6 with v1: research/parquet-bench.md); 10^5-row groups keep range reads
+// pruning at a fine grain.
+const COPY_OPTIONS = 'FORMAT parquet, COMPRESSION zstd, PARQUET_VERSION v2, ROW_GROUP_SIZE 100000';
+
+/** Temp files younger than this may belong to a write still running in another process. */
+const TEMP_MIN_AGE_MS = 60_000;
+/** A reader lists parts, then opens them; a concurrent write may delete one in between. */
+const READ_ATTEMPTS = 3;
+const VANISHED = /No such file or directory|No files found/;
+const ALL_TIME: Window = { startNs: -(2n ** 63n), endNs: 2n ** 63n - 1n };
+
+let lastStamp = 0n;
+/** Strictly increasing within the process, so two writes never share a rank. */
+function nextWriteStamp(): bigint {
+  const now = nowNs();
+  lastStamp = now > lastStamp ? now : lastStamp + 1n;
+  return lastStamp;
+}
+
+export class ParquetStore {
+  readonly #engine: DuckDBEngine;
+  readonly #locks = new KeyedLock();
+  /** Temp files this store is writing right now; cleanTemp leaves them alone. */
+  readonly #inFlight = new Set<string>();
+
+  constructor(readonly dataPath: string) {
+    // An in-memory database spills to ./.tmp of the working directory by default.
+    this.#engine = new DuckDBEngine({ temp_directory: join(dataPath, '.dccd', 'duckdb-tmp') });
+  }
+
+  datasetPath(target: Target): string {
+    return datasetDir(this.dataPath, target);
+  }
+
+  /**
+   * Writes rows that cover exactly [startNs, endNs): afterwards the dataset's rows in that
+   * range are exactly `rows`, whatever was stored there before. A key (ohlc ts, trades
+   * trade_id, book ts+side+level) repeated within `rows` keeps its last occurrence. Files
+   * are cut at partition bounds and named after the window they cover, so repeating a call
+   * replaces the same files. Each file is written under a temp name and renamed into place;
+   * parts it supersedes are deleted, and parts partly overlapping the range rewritten without
+   * it, only after that. Empty `rows` clears the range. Returns the data files written.
+   */
+  async write<K extends Kind>(
+    target: Target & { kind: K },
+    rows: RowsByKind[K][],
+    range: { startNs: bigint; endNs: bigint },
+    provenance: Provenance,
+  ): Promise<{ rows: number; files: string[] }> {
+    const t = checkTarget(target);
+    const dir = this.datasetPath(t);
+    checkRange(range);
+    checkProvenance(provenance);
+    const bounds = checkRows(t.kind, rows, range);
+    const sorted = (isSortedUnique[t.kind] as (r: readonly AnyRow[]) => boolean)(rows);
+    return this.#locks.run(dir, () =>
+      this.#engine.use(async (conn) => {
+        const existing = await listParts(dir, range);
+        const stamp = nextWriteStamp();
+        const kv = (w: Window) => footer(w, provenanceJson(provenance, stamp), stamp);
+        const written = bounds ? await this.#writeRows(conn, t, rows, { ...range, ...bounds }, sorted, kv) : { rows: 0, files: [] };
+        await this.#retire(conn, t.kind, existing.filter((p) => !written.files.includes(p.path)), range);
+        return written;
+      }),
+    );
+  }
+
+  /** Rows of [startNs, endNs) (either bound optional), sorted by ts then the rest of the key, as Arrow. */
+  async read(target: Target, startNs?: bigint, endNs?: bigint): Promise<arrow.Table> {
+    return toArrowTable(await this.#readBatch(target, startNs, endNs));
+  }
+
+  /** Same rows as plain objects, for small reads and tests. */
+  async readRows<K extends Kind>(target: Target & { kind: K }, startNs?: bigint, endNs?: bigint): Promise<RowsByKind[K][]> {
+    const batch = await this.#readBatch(target, startNs, endNs);
+    return toRows(batch as ColumnBatch & { kind: K });
+  }
+
+  /**
+   * Writes the rows read() would return into one Parquet file at `outPath` (same columns
+   * and footer conventions), through a temp file renamed into place.
+   */
+  async exportParquet(target: Target, outPath: string, startNs?: bigint, endNs?: bigint): Promise<void> {
+    const t = checkTarget(target);
+    const tmp = join(dirname(outPath), tempFileName());
+    const kv = { [KV.timezone]: 'UTC', [KV.schema]: SCHEMA_VERSION };
+    try {
+      await this.#engine.use((conn) =>
+        retryVanished(async () => conn.run(copySql(await this.#rangeSql(conn, t, startNs, endNs, fileColumnsSql(t.kind)), tmp, kv))),
+      );
+      await syncFile(tmp);
+      await rename(tmp, outPath);
+    } finally {
+      await rm(tmp, { force: true });
+    }
+  }
+
+  /** Latest ts stored, from footer statistics; null for an empty dataset. */
+  maxTs(target: Target): Promise<bigint | null> {
+    return this.#edgeTs(target, 'max');
+  }
+
+  /** Earliest ts stored, from footer statistics; null for an empty dataset. */
+  minTs(target: Target): Promise<bigint | null> {
+    return this.#edgeTs(target, 'min');
+  }
+
+  /**
+   * Removes temp files left by interrupted writes (run at start-up); returns how many.
+   * Skips files younger than `minAgeMs`, which another process may still be writing.
+   */
+  async cleanTemp(minAgeMs = TEMP_MIN_AGE_MS): Promise<number> {
+    let removed = 0;
+    for (const path of await findTempFiles(this.dataPath)) {
+      if (this.#inFlight.has(path)) continue;
+      const s = await stat(path).catch(() => undefined);
+      if (!s || Date.now() - s.mtimeMs < minAgeMs) continue;
+      await rm(path, { force: true });
+      removed++;
+    }
+    return removed;
+  }
+
+  /** Deletes every file of a dataset. */
+  async drop(target: Target): Promise<void> {
+    const dir = this.datasetPath(target);
+    await this.#locks.run(dir, () => rm(dir, { recursive: true, force: true }));
+  }
+
+  async close(): Promise<void> {
+    await this.#engine.close();
+  }
+
+  // ---- writing -------------------------------------------------------------------------------
+
+  /** Writes `rows` as one part per partition they occupy, each covering the range clipped to it. */
+  async #writeRows(
+    conn: DuckDBConnection,
+    t: Target,
+    rows: readonly AnyRow[],
+    range: Window & { minTs: bigint; maxTs: bigint },
+    sorted: boolean,
+    kv: (w: Window) => Record<string, string>,
+  ): Promise<{ rows: number; files: string[] }> {
+    const files: string[] = [];
+    let written = 0;
+    try {
+      const source = await this.#load(conn, t.kind, rows, sorted);
+      for (const p of partitionsCovering(partitionGrain(t), { startNs: range.minTs, endNs: range.maxTs + 1n })) {
+        const w = intersect(p, range)!;
+        const path = join(this.datasetPath(t), p.name, partFileName(w));
+        const order = sorted ? '' : ` ORDER BY ${ORDER_BY[t.kind]}`;
+        const select = `SELECT ${fileSelectSql(t.kind)} FROM ${source} WHERE ${loadTsWithin(w)}${order}`;
+        const n = await this.#writePart(conn, select, path, kv(w));
+        if (n > 0) files.push(path);
+        written += n;
+      }
+    } finally {
+      await conn.run(`DROP TABLE IF EXISTS ${LOAD_TABLE}; DROP TABLE IF EXISTS ${BATCH_TABLE}`);
+    }
+    return { rows: written, files };
+  }
+
+  /**
+   * Removes the parts a write superseded, once its own parts are in place: parts wholly
+   * inside the range are deleted, parts reaching outside it are first rewritten clipped.
+   */
+  async #retire(conn: DuckDBConnection, kind: Kind, parts: readonly PartFile[], range: Window): Promise<void> {
+    for (const p of parts) if (!contains(range, p)) await this.#clip(conn, kind, p, range);
+    // Left-over deletions after a power loss are harmless: newer parts outrank these.
+    for (const p of parts) await rm(p.path, { force: true });
+    await removeEmptyDirs(new Set(parts.map((p) => dirname(p.path))));
+  }
+
+  /** Loads rows into a temp table; returns the table to copy from (de-duplicated, if needed). */
+  async #load(conn: DuckDBConnection, kind: Kind, rows: readonly AnyRow[], sorted: boolean): Promise<string> {
+    await conn.run(createLoadTableSql(kind, LOAD_TABLE));
+    const appender = await conn.createAppender(LOAD_TABLE);
+    try {
+      const types = loadTypes(kind);
+      const columns = KIND_COLUMNS[kind];
+      const size = DuckDBVector.standardSize();
+      for (let from = 0; from < rows.length; from += size) {
+        const n = Math.min(size, rows.length - from);
+        const chunk = DuckDBDataChunk.create(types, n);
+        columns.forEach((c, ci) => fillVector(chunk.getColumnVector(ci), c, rows, from, n));
+        appender.appendDataChunk(chunk);
+      }
+      appender.flushSync();
+    } finally {
+      appender.closeSync();
+    }
+    if (sorted) return LOAD_TABLE;
+    // rowid is the insertion order, so the last occurrence of a key wins.
+    await conn.run(
+      `CREATE OR REPLACE TEMP TABLE ${BATCH_TABLE} AS SELECT * FROM ${LOAD_TABLE} ` +
+        `QUALIFY row_number() OVER (PARTITION BY ${dedupKeySql(kind)} ORDER BY rowid DESC) = 1`,
+    );
+    return BATCH_TABLE;
+  }
+
+  /**
+   * COPYs `select` to a temp file next to `path`, makes it durable and renames it into
+   * place, durably too, so the parts it supersedes can go. Writes nothing when the select
+   * has no rows. Returns the row count.
+   */
+  async #writePart(conn: DuckDBConnection, select: string, path: string, kv: Record<string, string>): Promise<number> {
+    await mkdir(dirname(path), { recursive: true });
+    const tmp = join(dirname(path), tempFileName());
+    this.#inFlight.add(tmp);
+    try {
+      const n = (await conn.run(copySql(select, tmp, kv))).rowsChanged;
+      if (n > 0) {
+        await syncFile(tmp);
+        await rename(tmp, path);
+        await syncDir(dirname(path));
+      }
+      return n;
+    } finally {
+      this.#inFlight.delete(tmp);
+      await rm(tmp, { force: true });
+    }
+  }
+
+  /**
+   * Rewrites the parts of `p` outside `range` as parts of their own. They keep p's
+   * provenance and rank: they hold p's rows, and must not outrank a newer part that
+   * overlaps p (left by an interrupted write).
+   */
+  async #clip(conn: DuckDBConnection, kind: Kind, p: PartFile, range: Window): Promise<void> {
+    const kv = await footerOf(conn, p.path);
+    const rank = BigInt(kv[KV.writtenNs] ?? '0');
+    const outside = [
+      { startNs: p.startNs, endNs: range.startNs },
+      { startNs: range.endNs, endNs: p.endNs },
+    ].filter((w) => w.startNs < w.endNs);
+    for (const w of outside) {
+      const path = join(dirname(p.path), partFileName(w));
+      // A part already at that name with an equal or higher rank holds the rows to keep.
+      if (await fileExists(path)) {
+        const there = await footerOf(conn, path);
+        if (BigInt(there[KV.writtenNs] ?? '0') >= rank) continue;
+      }
+      const select = `SELECT ${fileColumnsSql(kind)} FROM read_parquet(${quotedString(p.path)}) WHERE ${tsWithin(w)}`;
+      await this.#writePart(conn, select, path, { ...kv, [KV.timezone]: 'UTC', [KV.range]: rangeJson(w) });
+    }
+  }
+
+  // ---- reading -------------------------------------------------------------------------------
+
+  async #readBatch(target: Target, startNs?: bigint, endNs?: bigint): Promise<ColumnBatch> {
+    const t = checkTarget(target);
+    return this.#engine.use((conn) =>
+      retryVanished(async () => collectBatch(t.kind, await conn.run(await this.#rangeSql(conn, t, startNs, endNs, readSelectSql(t.kind))))),
+    );
+  }
+
+  /** SELECT `columns` of the rows in [startNs, endNs), in ORDER_BY order; lists the parts it reads. */
+  async #rangeSql(conn: DuckDBConnection, t: Target, startNs: bigint | undefined, endNs: bigint | undefined, columns: string) {
+    const range = { startNs: startNs ?? ALL_TIME.startNs, endNs: endNs ?? ALL_TIME.endNs };
+    const parts = range.startNs < range.endNs ? await listParts(this.datasetPath(t), range) : [];
+    const source = await this.#sourceSql(conn, t.kind, parts);
+    const where = tsBetween(startNs, endNs);
+    return `SELECT ${columns} FROM ${source}${where ? ` WHERE ${where}` : ''} ORDER BY ${ORDER_BY[t.kind]}`;
+  }
+
+  /**
+   * The FROM source of `parts`: one read_parquet over their files when their windows are
+   * disjoint (the normal case); otherwise each part restricted to where it wins.
+   */
+  async #sourceSql(conn: DuckDBConnection, kind: Kind, parts: readonly PartFile[]): Promise<string> {
+    const cols = fileColumnsSql(kind);
+    if (parts.length === 0) return emptySourceSql(kind);
+    if (!hasOverlap(parts)) return `(SELECT ${cols} FROM ${readParquet(parts.map((p) => p.path))})`;
+    const ranks = await ranksOf(conn, parts);
+    const selects: string[] = [];
+    const whole: string[] = [];
+    for (const { part, windows } of visibleWindows(parts.map((p) => ({ ...p, rank: ranks.get(p.path) ?? 0n })))) {
+      if (windows.length === 1 && windows[0]!.startNs === part.startNs && windows[0]!.endNs === part.endNs) whole.push(part.path);
+      else if (windows.length > 0) {
+        selects.push(`SELECT ${cols} FROM ${readParquet([part.path])} WHERE ${windows.map((w) => `(${tsWithin(w)})`).join(' OR ')}`);
+      }
+    }
+    if (whole.length > 0) selects.push(`SELECT ${cols} FROM ${readParquet(whole)}`);
+    return `(${selects.join(' UNION ALL ')})`;
+  }
+
+  async #edgeTs(target: Target, edge: 'min' | 'max'): Promise<bigint | null> {
+    const t = checkTarget(target);
+    const dir = this.datasetPath(t);
+    const partitions = await listPartitions(dir);
+    if (edge === 'max') partitions.reverse();
+    return this.#engine.use((conn) =>
+      retryVanished(async () => {
+        for (const partition of partitions) {
+          const parts = await listPartsIn(dir, partition);
+          if (parts.length === 0) continue;
+          let value: bigint | null;
+          if (hasOverlap(parts)) {
+            // Footers cannot tell which overlapping rows count: read the visible ts.
+            const r = await conn.runAndReadAll(`SELECT epoch_ns(${edge}(ts)) FROM ${await this.#sourceSql(conn, t.kind, parts)}`);
+            value = r.getRows()[0]![0] as bigint | null;
+          } else {
+            // Disjoint, non-empty parts: the one reaching furthest holds the edge ts.
+            const part = edge === 'max' ? parts[parts.length - 1]! : parts[0]!;
+            const stat = edge === 'max' ? 'stats_max_value' : 'stats_min_value';
+            const r = await conn.runAndReadAll(
+              `SELECT epoch_ns(${edge}(${stat}::TIMESTAMP_NS)) FROM parquet_metadata(${quotedString(part.path)}) ` +
+                `WHERE path_in_schema = 'ts'`,
+            );
+            value = r.getRows()[0]![0] as bigint | null;
+          }
+          if (value !== null) return value;
+        }
+        return null;
+      }),
+    );
+  }
+}
+
+const LOAD_TABLE = 'dccd_load';
+const BATCH_TABLE = 'dccd_batch';
+
+function copySql(select: string, path: string, kv: Record<string, string>): string {
+  const kvSql = Object.entries(kv)
+    .map(([k, v]) => `${quotedIdentifier(k)}: ${quotedString(v)}`)
+    .join(', ');
+  return `COPY (${select}) TO ${quotedString(path)} (${COPY_OPTIONS}, KV_METADATA {${kvSql}})`;
+}
+
+const readParquet = (paths: readonly string[]): string =>
+  `read_parquet([${paths.map((p) => quotedString(p)).join(', ')}], hive_partitioning = false)`;
+
+function checkRange(range: { startNs: bigint; endNs: bigint }): void {
+  if (typeof range.startNs !== 'bigint') throw new ValidationError('range.startNs', 'must be a bigint of ns');
+  if (typeof range.endNs !== 'bigint') throw new ValidationError('range.endNs', 'must be a bigint of ns');
+  if (range.startNs >= range.endNs) throw new ValidationError('range', `start ${range.startNs} is not before end ${range.endNs}`);
+}
+
+function checkProvenance(p: Provenance): void {
+  if (!p?.source) throw new ValidationError('provenance.source', 'required');
+  if (!p.adapterVersion) throw new ValidationError('provenance.adapterVersion', 'required');
+}
+
+const provenanceJson = (p: Provenance, stamp: bigint): string =>
+  JSON.stringify({ source: p.source, adapter_version: p.adapterVersion, written_at: isoFromNs(stamp) });
+
+// ns as JSON numbers: exact in the text (Python and DuckDB parse them as int64); JS
+// consumers need a bigint-aware parser.
+const rangeJson = (w: Window): string => `{"start_ns":${w.startNs},"end_ns":${w.endNs}}`;
+
+function footer(w: Window, provenance: string, stamp: bigint): Record<string, string> {
+  return {
+    [KV.provenance]: provenance,
+    [KV.timezone]: 'UTC',
+    [KV.range]: rangeJson(w),
+    [KV.schema]: SCHEMA_VERSION,
+    [KV.writtenNs]: String(stamp),
+  };
+}
+
+async function footerOf(conn: DuckDBConnection, path: string): Promise<Record<string, string>> {
+  const r = await conn.runAndReadAll(
+    `SELECT decode(key), decode(value) FROM parquet_kv_metadata(${quotedString(path)}) WHERE starts_with(decode(key), 'dccd.')`,
+  );
+  return Object.fromEntries(r.getRows() as [string, string][]);
+}
+
+async function ranksOf(conn: DuckDBConnection, parts: readonly PartFile[]): Promise<Map<string, bigint>> {
+  const r = await conn.runAndReadAll(
+    `SELECT file_name, decode(value) FROM parquet_kv_metadata([${parts.map((p) => quotedString(p.path)).join(', ')}]) ` +
+      `WHERE key = ${quotedString(KV.writtenNs)}::BLOB`,
+  );
+  return new Map((r.getRows() as [string, string][]).map(([file, v]) => [file, BigInt(v)]));
+}
+
+/** Retries `fn` when a file it listed was deleted by a concurrent write before DuckDB opened it. */
+async function retryVanished<T>(fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (attempt >= READ_ATTEMPTS || !(e instanceof Error) || !VANISHED.test(e.message)) throw e;
+    }
+  }
+}

@@ -1,0 +1,464 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFile, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, relative } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { ValidationError } from '../../src/domain/errors.ts';
+import type { BookRow, OhlcRow, TradeRow } from '../../src/domain/records.ts';
+import type { Target } from '../../src/domain/target.ts';
+import { NS_PER_DAY, NS_PER_MIN } from '../../src/domain/time.ts';
+import { ParquetStore } from '../../src/storage/parquet-store.ts';
+
+const TRADES = { exchange: 'binance', symbol: 'BTC/USDT', kind: 'trades' } as const satisfies Target;
+const OHLC = { exchange: 'binance', symbol: 'BTC/USDT', kind: 'ohlc', span: '1m' } as const satisfies Target;
+const BOOK = { exchange: 'kraken', symbol: 'ETH/USD', kind: 'book' } as const satisfies Target;
+const PROV = { source: 'binance:rest', adapterVersion: 'binance-rest/1' };
+const DAY0 = 1_704_067_200_000_000_000n; // 2024-01-01T00:00:00Z
+
+async function withStore(fn: (store: ParquetStore, dataPath: string) => Promise<void>): Promise<void> {
+  const dataPath = await mkdtemp(join(tmpdir(), 'dccd-store-'));
+  const store = new ParquetStore(dataPath);
+  try {
+    await fn(store, dataPath);
+  } finally {
+    await store.close();
+    await rm(dataPath, { recursive: true, force: true });
+  }
+}
+
+/** Deterministic pseudo-random numbers, so a failure reproduces. */
+function random(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s * 1_664_525 + 1_013_904_223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+/** Trades at random ns (sub-µs digits almost never zero), ids increasing, over `spanNs`. */
+function makeTrades(n: number, startNs: bigint, spanNs: bigint, seed = 1, firstId = 1000): TradeRow[] {
+  const rnd = random(seed);
+  const ts = Array.from({ length: n }, () => startNs + BigInt(Math.floor(rnd() * Number(spanNs))));
+  ts.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return ts.map((t, i) => ({
+    ts: t,
+    tradeId: String(firstId + i),
+    price: Math.round(42_000 + rnd() * 1000) / 100,
+    amount: Math.round(rnd() * 1e6) / 1e6,
+    side: rnd() < 0.5 ? 'buy' : 'sell',
+  }));
+}
+
+function makeCandles(n: number, startNs: bigint): OhlcRow[] {
+  return Array.from({ length: n }, (_, i) => ({
+    ts: startNs + BigInt(i) * NS_PER_MIN,
+    open: 100 + i,
+    high: 101.25 + i,
+    low: 99.5 + i,
+    close: 100.75 + i,
+    volume: 3.141592653589793 * (i + 1),
+    quoteVolume: i % 3 === 0 ? null : 1234.5 * i,
+    trades: i % 4 === 0 ? null : i * 7,
+  }));
+}
+
+function makeBook(snapshots: number, startNs: bigint, depth: number): BookRow[] {
+  const rows: BookRow[] = [];
+  for (let s = 0; s < snapshots; s++) {
+    const ts = startNs + BigInt(s) * 1_000_000_007n;
+    for (const side of ['ask', 'bid'] as const) {
+      for (let level = 0; level < depth; level++) {
+        rows.push({ ts, side, price: side === 'bid' ? 2000 - level * 0.01 : 2000.01 + level * 0.01, amount: 0.1 * (level + 1), level });
+      }
+    }
+  }
+  return rows;
+}
+
+const inRange = <R extends { ts: bigint }>(rows: readonly R[], start: bigint, end: bigint): R[] =>
+  rows.filter((r) => r.ts >= start && r.ts < end);
+
+async function partsOf(store: ParquetStore, target: Target): Promise<string[]> {
+  const dir = store.datasetPath(target);
+  const entries = await readdir(dir, { recursive: true }).catch(() => [] as string[]);
+  return entries.filter((e) => e.endsWith('.parquet')).sort();
+}
+
+async function duckdbRows(sql: string): Promise<unknown[][]> {
+  const db = await DuckDBInstance.create(':memory:');
+  const conn = await db.connect();
+  try {
+    return (await conn.runAndReadAll(sql)).getRows() as unknown[][];
+  } finally {
+    conn.closeSync();
+    db.closeSync();
+  }
+}
+
+test('trades round-trip exactly, ns digits included', async () => {
+  await withStore(async (store) => {
+    const rows = makeTrades(5000, DAY0, NS_PER_DAY / 2n);
+    assert.ok(rows.filter((r) => r.ts % 1000n !== 0n).length > 4900, 'fixture has sub-µs digits');
+    const result = await store.write(TRADES, rows, { startNs: DAY0, endNs: DAY0 + NS_PER_DAY }, PROV);
+    assert.equal(result.rows, rows.length);
+    assert.deepEqual(await store.readRows(TRADES), rows);
+  });
+});
+
+test('candles round-trip exactly, with null quote volume and trade count', async () => {
+  await withStore(async (store) => {
+    const rows = makeCandles(500, DAY0);
+    await store.write(OHLC, rows, { startNs: DAY0, endNs: DAY0 + 500n * NS_PER_MIN }, PROV);
+    assert.deepEqual(await store.readRows(OHLC), rows);
+  });
+});
+
+test('book snapshots round-trip exactly, ordered by ts, side, level', async () => {
+  await withStore(async (store) => {
+    const rows = makeBook(20, DAY0 + 17n, 5);
+    await store.write(BOOK, [...rows].reverse(), { startNs: DAY0, endNs: DAY0 + NS_PER_DAY }, PROV);
+    assert.deepEqual(await store.readRows(BOOK), rows);
+  });
+});
+
+test('read returns Arrow with COLUMNS names and ts as Timestamp(ns) without a time zone, exact', async () => {
+  await withStore(async (store) => {
+    const rows = makeTrades(1000, DAY0, NS_PER_DAY);
+    await store.write(TRADES, rows, { startNs: DAY0, endNs: DAY0 + NS_PER_DAY }, PROV);
+    const table = await store.read(TRADES);
+    assert.deepEqual(
+      table.schema.fields.map((f) => `${f.name}:${f.type}`),
+      ['ts:Timestamp<NANOSECOND>', 'trade_id:Utf8', 'price:Float64', 'amount:Float64', 'side:Utf8'],
+    );
+    const ts = table.getChild('ts')!;
+    assert.equal(ts.type.timezone ?? null, null);
+    const values = ts.data.flatMap((d) => Array.from(d.values as BigInt64Array));
+    assert.deepEqual(values, rows.map((r) => r.ts));
+    assert.deepEqual(table.getChild('trade_id')!.toArray(), rows.map((r) => r.tradeId));
+    assert.deepEqual(Array.from(table.getChild('side')!), rows.map((r) => r.side));
+  });
+});
+
+test('ohlc Arrow columns keep nulls and type trades as Int64', async () => {
+  await withStore(async (store) => {
+    const rows = makeCandles(10, DAY0);
+    await store.write(OHLC, rows, { startNs: DAY0, endNs: DAY0 + 10n * NS_PER_MIN }, PROV);
+    const table = await store.read(OHLC);
+    assert.equal(String(table.getChild('trades')!.type), 'Int64');
+    assert.deepEqual(Array.from(table.getChild('quote_volume')!), rows.map((r) => r.quoteVolume));
+    assert.deepEqual(Array.from(table.getChild('trades')!, (v) => (v === null ? null : Number(v))), rows.map((r) => r.trades));
+  });
+});
+
+test('a trades write spanning 3 days lands in 3 day partitions named after the covered window', async () => {
+  await withStore(async (store) => {
+    const rows = makeTrades(3000, DAY0, 3n * NS_PER_DAY);
+    const { files } = await store.write(TRADES, rows, { startNs: DAY0, endNs: DAY0 + 3n * NS_PER_DAY }, PROV);
+    assert.deepEqual(await partsOf(store, TRADES), [
+      `date=2024-01-01/part-${DAY0}-${DAY0 + NS_PER_DAY}.parquet`,
+      `date=2024-01-02/part-${DAY0 + NS_PER_DAY}-${DAY0 + 2n * NS_PER_DAY}.parquet`,
+      `date=2024-01-03/part-${DAY0 + 2n * NS_PER_DAY}-${DAY0 + 3n * NS_PER_DAY}.parquet`,
+    ]);
+    assert.deepEqual(files.map((f) => relative(store.datasetPath(TRADES), f)).sort(), await partsOf(store, TRADES));
+  });
+});
+
+test('1m candles are partitioned by month', async () => {
+  await withStore(async (store) => {
+    const start = DAY0 - 60n * NS_PER_MIN; // 2023-12-31T23:00Z
+    const rows = makeCandles(120, start);
+    await store.write(OHLC, rows, { startNs: start, endNs: start + 120n * NS_PER_MIN }, PROV);
+    assert.deepEqual(await partsOf(store, OHLC), [
+      `month=2023-12/part-${start}-${DAY0}.parquet`,
+      `month=2024-01/part-${DAY0}-${DAY0 + 60n * NS_PER_MIN}.parquet`,
+    ]);
+    assert.deepEqual(await store.readRows(OHLC), rows);
+  });
+});
+
+test('repeating a write leaves the same files and the same rows', async () => {
+  await withStore(async (store) => {
+    const rows = makeTrades(2000, DAY0, 2n * NS_PER_DAY);
+    const range = { startNs: DAY0, endNs: DAY0 + 2n * NS_PER_DAY };
+    const first = await store.write(TRADES, rows, range, PROV);
+    const filesBefore = await partsOf(store, TRADES);
+    const second = await store.write(TRADES, rows, range, PROV);
+    assert.deepEqual(second, first);
+    assert.deepEqual(await partsOf(store, TRADES), filesBefore);
+    assert.deepEqual(await store.readRows(TRADES), rows);
+  });
+});
+
+test('an overlapping write replaces exactly its range and keeps the rest', async () => {
+  await withStore(async (store) => {
+    const [a, b, c, d] = [DAY0, DAY0 + NS_PER_DAY / 2n, DAY0 + NS_PER_DAY + NS_PER_DAY / 3n, DAY0 + 2n * NS_PER_DAY];
+    const older = makeTrades(3000, a, c - a, 1, 1000);
+    const newer = makeTrades(1500, b, d - b, 2, 900_000);
+    await store.write(TRADES, older, { startNs: a, endNs: c }, PROV);
+    await store.write(TRADES, newer, { startNs: b, endNs: d }, { source: 'binance:ws', adapterVersion: 'binance-ws/1' });
+    assert.deepEqual(await store.readRows(TRADES), [...inRange(older, a, b), ...newer]);
+  });
+});
+
+test('a write strictly inside an older part splits it around the new rows', async () => {
+  await withStore(async (store) => {
+    const older = makeCandles(600, DAY0);
+    await store.write(OHLC, older, { startNs: DAY0, endNs: DAY0 + 600n * NS_PER_MIN }, PROV);
+    const [b, c] = [DAY0 + 100n * NS_PER_MIN, DAY0 + 200n * NS_PER_MIN];
+    const newer = makeCandles(100, b).map((r) => ({ ...r, close: -1 }));
+    await store.write(OHLC, newer, { startNs: b, endNs: c }, PROV);
+    assert.deepEqual(await store.readRows(OHLC), [...inRange(older, DAY0, b), ...newer, ...inRange(older, c, DAY0 + 600n * NS_PER_MIN)]);
+    assert.deepEqual(await partsOf(store, OHLC), [
+      `month=2024-01/part-${DAY0}-${b}.parquet`,
+      `month=2024-01/part-${b}-${c}.parquet`,
+      `month=2024-01/part-${c}-${DAY0 + 600n * NS_PER_MIN}.parquet`,
+    ]);
+  });
+});
+
+test('an empty write clears its range', async () => {
+  await withStore(async (store) => {
+    const rows = makeTrades(3000, DAY0, 3n * NS_PER_DAY);
+    await store.write(TRADES, rows, { startNs: DAY0, endNs: DAY0 + 3n * NS_PER_DAY }, PROV);
+    const [b, c] = [DAY0 + NS_PER_DAY / 2n, DAY0 + 2n * NS_PER_DAY];
+    const result = await store.write(TRADES, [], { startNs: b, endNs: c }, PROV);
+    assert.deepEqual(result, { rows: 0, files: [] });
+    assert.deepEqual(await store.readRows(TRADES), [...inRange(rows, DAY0, b), ...inRange(rows, c, DAY0 + 3n * NS_PER_DAY)]);
+    assert.equal((await partsOf(store, TRADES)).some((p) => p.startsWith('date=2024-01-02/')), false);
+  });
+});
+
+test('a key repeated within one batch is stored once, the last occurrence winning', async () => {
+  await withStore(async (store) => {
+    const trades = makeTrades(10, DAY0, NS_PER_MIN);
+    const dupTrade = { ...trades[3]!, price: 1 };
+    await store.write(TRADES, [...trades, dupTrade], { startNs: DAY0, endNs: DAY0 + NS_PER_MIN }, PROV);
+    assert.deepEqual(await store.readRows(TRADES), trades.map((r, i) => (i === 3 ? dupTrade : r)));
+
+    const candles = makeCandles(5, DAY0);
+    const dupCandle = { ...candles[1]!, close: 7 };
+    const withDup = [candles[0]!, candles[1]!, dupCandle, ...candles.slice(2)];
+    await store.write(OHLC, withDup, { startNs: DAY0, endNs: DAY0 + 5n * NS_PER_MIN }, PROV);
+    assert.deepEqual(await store.readRows(OHLC), candles.map((r, i) => (i === 1 ? dupCandle : r)));
+
+    const book = makeBook(2, DAY0, 2);
+    const dupLevel = { ...book[0]!, amount: 99 };
+    await store.write(BOOK, [...book, dupLevel], { startNs: DAY0, endNs: DAY0 + NS_PER_DAY }, PROV);
+    assert.deepEqual(await store.readRows(BOOK), book.map((r, i) => (i === 0 ? dupLevel : r)));
+  });
+});
+
+test('rows outside the range are rejected with a ValidationError and nothing is written', async () => {
+  await withStore(async (store) => {
+    const rows = makeTrades(10, DAY0, NS_PER_MIN);
+    await assert.rejects(
+      store.write(TRADES, rows, { startNs: DAY0, endNs: rows[9]!.ts }, PROV),
+      (e: unknown) => e instanceof ValidationError && e.field === 'rows[9].ts' && /outside/.test(e.reason),
+    );
+    await assert.rejects(
+      store.write(TRADES, rows, { startNs: DAY0, endNs: DAY0 }, PROV),
+      (e: unknown) => e instanceof ValidationError && e.field === 'range',
+    );
+    assert.deepEqual(await partsOf(store, TRADES), []);
+  });
+});
+
+test('a side outside its values or a missing trade id is rejected with a ValidationError naming the row', async () => {
+  await withStore(async (store) => {
+    const rows = makeTrades(3, DAY0, NS_PER_MIN);
+    const bad = [rows[0]!, { ...rows[1]!, side: 'bid' as unknown as 'buy' }];
+    const range = { startNs: DAY0, endNs: DAY0 + NS_PER_MIN };
+    await assert.rejects(store.write(TRADES, bad, range, PROV), (e: unknown) => e instanceof ValidationError && e.field === 'rows[1].side');
+    const noId = [rows[0]!, { ...rows[1]!, tradeId: undefined as unknown as string }];
+    await assert.rejects(store.write(TRADES, noId, range, PROV), (e: unknown) => e instanceof ValidationError && e.field === 'rows[1].tradeId');
+    assert.deepEqual(await partsOf(store, TRADES), []);
+  });
+});
+
+test('temp files of interrupted writes are ignored by read and removed by cleanTemp once stale', async () => {
+  await withStore(async (store, dataPath) => {
+    const rows = makeTrades(100, DAY0, NS_PER_DAY);
+    const { files } = await store.write(TRADES, rows, { startNs: DAY0, endNs: DAY0 + NS_PER_DAY }, PROV);
+    const stale = join(dirname(files[0]!), '.tmp-00112233445566aa.parquet-partial');
+    const fresh = join(dirname(files[0]!), '.tmp-ffeeddccbbaa9988.parquet-partial');
+    await copyFile(files[0]!, stale);
+    await copyFile(files[0]!, fresh);
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    await utimes(stale, hourAgo, hourAgo);
+    await writeFile(join(dataPath, '.dccd-unrelated'), 'not data');
+
+    assert.deepEqual(await store.readRows(TRADES), rows);
+    const [[count]] = (await duckdbRows(`SELECT count(*) FROM read_parquet('${store.datasetPath(TRADES)}/**/*.parquet')`)) as [[bigint]];
+    assert.equal(Number(count), rows.length);
+    assert.equal(await store.cleanTemp(), 1);
+    assert.deepEqual((await readdir(dirname(files[0]!))).sort(), [basename(fresh), basename(files[0]!)].sort());
+    assert.equal(await store.cleanTemp(0), 1);
+    assert.deepEqual(await readdir(dirname(files[0]!)), [basename(files[0]!)]);
+  });
+});
+
+test('maxTs and minTs give the stored extremes, and null for an empty dataset', async () => {
+  await withStore(async (store) => {
+    assert.equal(await store.maxTs(TRADES), null);
+    assert.equal(await store.minTs(TRADES), null);
+    const rows = makeTrades(3000, DAY0 + 5n, 3n * NS_PER_DAY - 10n);
+    await store.write(TRADES, rows, { startNs: DAY0, endNs: DAY0 + 3n * NS_PER_DAY }, PROV);
+    assert.equal(await store.maxTs(TRADES), rows.at(-1)!.ts);
+    assert.equal(await store.minTs(TRADES), rows[0]!.ts);
+    // Clearing the last day moves maxTs back into the previous partition.
+    await store.write(TRADES, [], { startNs: DAY0 + 2n * NS_PER_DAY, endNs: DAY0 + 3n * NS_PER_DAY }, PROV);
+    assert.equal(await store.maxTs(TRADES), inRange(rows, DAY0, DAY0 + 2n * NS_PER_DAY).at(-1)!.ts);
+  });
+});
+
+test('a range read equals the same range filtered out of a full read', async () => {
+  await withStore(async (store) => {
+    const rows = makeTrades(6000, DAY0, 3n * NS_PER_DAY);
+    await store.write(TRADES, rows, { startNs: DAY0, endNs: DAY0 + 3n * NS_PER_DAY }, PROV);
+    const full = await store.readRows(TRADES);
+    const rnd = random(7);
+    const cuts: Array<[bigint | undefined, bigint | undefined]> = [
+      [DAY0 + NS_PER_DAY, DAY0 + 2n * NS_PER_DAY],
+      [undefined, DAY0 + NS_PER_DAY + 1n],
+      [DAY0 + 2n * NS_PER_DAY - 1n, undefined],
+      [rows[100]!.ts, rows[101]!.ts],
+      [DAY0 + 10n * NS_PER_DAY, undefined],
+    ];
+    for (let i = 0; i < 5; i++) {
+      const x = DAY0 + BigInt(Math.floor(rnd() * 3 * Number(NS_PER_DAY)));
+      cuts.push([x, x + BigInt(Math.floor(rnd() * Number(NS_PER_DAY)))]);
+    }
+    for (const [s, e] of cuts) {
+      const expected = full.filter((r) => (s === undefined || r.ts >= s) && (e === undefined || r.ts < e));
+      assert.deepEqual(await store.readRows(TRADES, s, e), expected, `range [${s}, ${e})`);
+      assert.equal((await store.read(TRADES, s, e)).numRows, expected.length);
+    }
+  });
+});
+
+test('DuckDB reads the dataset by glob with ts as TIMESTAMP_NS equal to readRows', async () => {
+  await withStore(async (store) => {
+    const rows = makeTrades(2000, DAY0, 2n * NS_PER_DAY);
+    await store.write(TRADES, rows, { startNs: DAY0, endNs: DAY0 + 2n * NS_PER_DAY }, PROV);
+    const glob = `${store.datasetPath(TRADES)}/**/*.parquet`;
+    const types = await duckdbRows(
+      `SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet('${glob}', hive_partitioning = true))`,
+    );
+    assert.deepEqual(types, [
+      ['ts', 'TIMESTAMP_NS'],
+      ['trade_id', 'VARCHAR'],
+      ['price', 'DOUBLE'],
+      ['amount', 'DOUBLE'],
+      ['side', 'VARCHAR'],
+      ['date', 'DATE'],
+    ]);
+    const got = await duckdbRows(
+      `SELECT epoch_ns(ts), trade_id, price, amount, side FROM read_parquet('${glob}', hive_partitioning = true) ORDER BY ts, trade_id`,
+    );
+    assert.deepEqual(got, (await store.readRows(TRADES)).map((r) => [r.ts, r.tradeId, r.price, r.amount, r.side]));
+  });
+});
+
+test('every file records provenance, UTC, its covered window and the schema version in its footer', async () => {
+  await withStore(async (store) => {
+    const rows = makeCandles(10, DAY0);
+    const { files } = await store.write(OHLC, rows, { startNs: DAY0, endNs: DAY0 + NS_PER_DAY }, PROV);
+    const kv = new Map(
+      (await duckdbRows(`SELECT decode(key), decode(value) FROM parquet_kv_metadata('${files[0]}')`)) as [string, string][],
+    );
+    const provenance = JSON.parse(kv.get('dccd.provenance')!) as Record<string, string>;
+    assert.equal(provenance.source, 'binance:rest');
+    assert.equal(provenance.adapter_version, 'binance-rest/1');
+    assert.ok(!Number.isNaN(Date.parse(provenance.written_at!)));
+    assert.equal(kv.get('dccd.timezone'), 'UTC');
+    assert.equal(kv.get('dccd.range'), `{"start_ns":${DAY0},"end_ns":${DAY0 + NS_PER_DAY}}`);
+    assert.equal(kv.get('dccd.schema'), '1');
+    const schema = await duckdbRows(`SELECT logical_type FROM parquet_schema('${files[0]}') WHERE name = 'ts'`);
+    assert.match(String(schema[0]![0]), /isAdjustedToUTC=0.*NANOS/);
+    const codecs = await duckdbRows(`SELECT DISTINCT compression FROM parquet_metadata('${files[0]}')`);
+    assert.deepEqual(codecs, [['ZSTD']]);
+  });
+});
+
+test('a part left behind by an interrupted rewrite does not show its superseded rows', async () => {
+  await withStore(async (store) => {
+    const older = makeTrades(1000, DAY0, NS_PER_DAY, 3, 1000);
+    const { files } = await store.write(TRADES, older, { startNs: DAY0, endNs: DAY0 + NS_PER_DAY }, PROV);
+    const saved = `${files[0]}.saved`;
+    await copyFile(files[0]!, saved);
+    const [b, c] = [DAY0 + NS_PER_DAY / 4n, DAY0 + NS_PER_DAY / 2n];
+    const newer = makeTrades(50, b, c - b, 4, 500_000);
+    await store.write(TRADES, newer, { startNs: b, endNs: c }, PROV);
+    const expected = [...inRange(older, DAY0, b), ...newer, ...inRange(older, c, DAY0 + NS_PER_DAY)].sort((x, y) =>
+      x.ts < y.ts ? -1 : x.ts > y.ts ? 1 : 0,
+    );
+    // The process died before deleting the superseded part: it is back next to its remnants.
+    await copyFile(saved, files[0]!);
+    await rm(saved);
+    assert.deepEqual(await store.readRows(TRADES), expected);
+    assert.equal(await store.maxTs(TRADES), expected.at(-1)!.ts);
+    // A later write over another range still leaves exactly the expected rows.
+    const [d, e] = [DAY0 + (3n * NS_PER_DAY) / 4n, DAY0 + NS_PER_DAY];
+    await store.write(TRADES, [], { startNs: d, endNs: e }, PROV);
+    assert.deepEqual(await store.readRows(TRADES), inRange(expected, DAY0, d));
+  });
+});
+
+test('concurrent writes to different datasets and to one dataset all land', async () => {
+  await withStore(async (store) => {
+    const trades = makeTrades(4000, DAY0, NS_PER_DAY);
+    const candles = makeCandles(1440, DAY0);
+    const book = makeBook(50, DAY0, 10);
+    const halves = [inRange(trades, DAY0, DAY0 + NS_PER_DAY / 2n), inRange(trades, DAY0 + NS_PER_DAY / 2n, DAY0 + NS_PER_DAY)];
+    await Promise.all([
+      store.write(OHLC, candles, { startNs: DAY0, endNs: DAY0 + NS_PER_DAY }, PROV),
+      store.write(BOOK, book, { startNs: DAY0, endNs: DAY0 + NS_PER_DAY }, PROV),
+      store.write(TRADES, halves[0]!, { startNs: DAY0, endNs: DAY0 + NS_PER_DAY / 2n }, PROV),
+      store.write(TRADES, halves[1]!, { startNs: DAY0 + NS_PER_DAY / 2n, endNs: DAY0 + NS_PER_DAY }, PROV),
+      store.readRows(TRADES),
+    ]);
+    assert.deepEqual(await store.readRows(TRADES), trades);
+    assert.deepEqual(await store.readRows(OHLC), candles);
+    assert.deepEqual(await store.readRows(BOOK), book);
+  });
+});
+
+test('exportParquet writes the rows of a range into one file with ts as TIMESTAMP_NS', async () => {
+  await withStore(async (store, dataPath) => {
+    const rows = makeTrades(3000, DAY0, 3n * NS_PER_DAY);
+    await store.write(TRADES, rows, { startNs: DAY0, endNs: DAY0 + 3n * NS_PER_DAY }, PROV);
+    const out = join(dataPath, 'export.parquet');
+    const [s, e] = [DAY0 + NS_PER_DAY / 2n, DAY0 + 2n * NS_PER_DAY];
+    await store.exportParquet(TRADES, out, s, e);
+    const got = await duckdbRows(`SELECT epoch_ns(ts), trade_id, price, amount, side, typeof(ts) FROM read_parquet('${out}')`);
+    assert.deepEqual(got, inRange(rows, s, e).map((r) => [r.ts, r.tradeId, r.price, r.amount, r.side, 'TIMESTAMP_NS']));
+    assert.deepEqual(await readdir(dataPath).then((names) => names.filter((n) => n.startsWith('.tmp-'))), []);
+  });
+});
+
+test('drop deletes every file of a dataset and leaves the others', async () => {
+  await withStore(async (store) => {
+    await store.write(TRADES, makeTrades(10, DAY0, NS_PER_DAY), { startNs: DAY0, endNs: DAY0 + NS_PER_DAY }, PROV);
+    const candles = makeCandles(10, DAY0);
+    await store.write(OHLC, candles, { startNs: DAY0, endNs: DAY0 + NS_PER_DAY }, PROV);
+    await store.drop(TRADES);
+    assert.deepEqual(await partsOf(store, TRADES), []);
+    assert.deepEqual(await store.readRows(TRADES), []);
+    const empty = await store.read(TRADES);
+    assert.equal(empty.numRows, 0);
+    assert.deepEqual(empty.schema.fields.map((f) => f.name), ['ts', 'trade_id', 'price', 'amount', 'side']);
+    assert.equal(await store.maxTs(TRADES), null);
+    assert.deepEqual(await store.readRows(OHLC), candles);
+  });
+});
+
+test('dataset paths follow exchange/kind/SYMBOL and refuse unsafe names', async () => {
+  await withStore(async (store, dataPath) => {
+    assert.equal(store.datasetPath(OHLC), join(dataPath, 'binance', 'ohlc-1m', 'BTC-USDT'));
+    assert.equal(store.datasetPath(BOOK), join(dataPath, 'kraken', 'book', 'ETH-USD'));
+    assert.throws(() => store.datasetPath({ ...TRADES, symbol: '../etc' }), ValidationError);
+    assert.throws(() => store.datasetPath({ ...TRADES, exchange: '..' as 'binance' }), ValidationError);
+    assert.throws(() => store.datasetPath({ ...OHLC, span: undefined }), ValidationError);
+  });
+});
