@@ -1,7 +1,14 @@
 // The one place that wires adapters, stores and the Temporal client from AppConfig.
 // Everything else receives what it needs from here, which keeps tests free of globals.
+// Adding an exchange means editing sources/ and the registry only.
 import { Client, Connection } from '@temporalio/client';
+import proto from '@temporalio/proto';
 import type { AppConfig } from './config/app-config.ts';
+import type { ExchangeName } from './domain/target.ts';
+import type { ExchangeAdapter } from './sources/adapter.ts';
+import { RateLimiters } from './sources/rate-limiter.ts';
+import { createAdapter } from './sources/registry.ts';
+import { ParquetStore } from './storage/parquet-store.ts';
 import { VERSION } from './version.ts';
 
 export interface TemporalTarget {
@@ -13,22 +20,39 @@ export interface TemporalTarget {
 export interface Services {
   readonly config: AppConfig;
   readonly version: string;
+  readonly store: ParquetStore;
+  /** The adapter for a venue, with the configured base URLs and this process's rate limiters. */
+  adapter(name: ExchangeName): ExchangeAdapter;
   temporalTarget(): TemporalTarget;
   /** A client connection, opened on first use and shared. */
   temporal(): Promise<Client>;
+  /** Whether any worker polls dccd's task queue right now. */
+  workerPolling(): Promise<boolean>;
   close(): Promise<void>;
 }
 
-/** `address` is required when the config names none (the embedded server's address). */
+/** `temporalAddress` is required when the config names none (the embedded server's address). */
 export function buildServices(config: AppConfig, opts: { temporalAddress?: string } = {}): Services {
   const address = opts.temporalAddress ?? config.temporal.address;
   if (!address) throw new Error('no Temporal address: set TEMPORAL_ADDRESS or temporal.address, or use `dccd start`');
   const target: TemporalTarget = { address, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue };
+  // One limiter per venue for the whole process: budgets are per IP, shared by all activities.
+  const limiters = new RateLimiters();
+  const adapters = new Map<ExchangeName, ExchangeAdapter>();
+  let store: ParquetStore | undefined;
   let client: Promise<Client> | undefined;
   let connection: Connection | undefined;
   return {
     config,
     version: VERSION,
+    get store() {
+      return (store ??= new ParquetStore(config.data));
+    },
+    adapter(name) {
+      let a = adapters.get(name);
+      if (!a) adapters.set(name, (a = createAdapter(name, config.exchanges[name] ?? {}, { limiters })));
+      return a;
+    },
     temporalTarget: () => target,
     temporal() {
       client ??= Connection.connect({ address }).then(
@@ -43,8 +67,18 @@ export function buildServices(config: AppConfig, opts: { temporalAddress?: strin
       );
       return client;
     },
+    async workerPolling() {
+      const c = await this.temporal();
+      const res = await c.workflowService.describeTaskQueue({
+        namespace: target.namespace,
+        taskQueue: { name: target.taskQueue },
+        taskQueueType: proto.temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+      });
+      return (res.pollers?.length ?? 0) > 0;
+    },
     async close() {
       await connection?.close();
+      await store?.close();
     },
   };
 }

@@ -1,9 +1,13 @@
 // The `dccd` command. Thin: parses flags and calls the same functions as the API.
 import { Command, Option } from 'commander';
 import { loadConfig, DEFAULT_CONFIG_PATH } from '../config/load-config.ts';
+import { ValidationError } from '../domain/errors.ts';
 import { VERSION } from '../version.ts';
+import { runBackfill, type BackfillFlags } from './backfill-command.ts';
 import { runApiOnly, runStart, runWorkerOnly } from './daemon.ts';
 import { reportError } from './fail.ts';
+import { runRead, type ReadFlags } from './read-command.ts';
+import { runStop } from './stop-command.ts';
 
 const program = new Command('dccd')
   .description('Collects crypto market data (OHLC candles, trades, order books) from exchanges into Parquet, on Temporal.')
@@ -15,6 +19,8 @@ const program = new Command('dccd')
     `
 Examples:
   dccd start                                   embedded Temporal + worker + API on 127.0.0.1:8080
+  dccd backfill binance BTCUSDT --kind ohlc --span 1m --start 2024-01-01 --end 2024-03-01 --wait
+  dccd read binance BTCUSDT --kind ohlc --span 1m --start 2024-02-01 --format csv
   dccd validate --config dccd.yml              check a config file
   TEMPORAL_ADDRESS=temporal:7233 dccd worker   one worker against a Temporal cluster
 `,
@@ -55,6 +61,80 @@ program
     const where = cfg.temporal.address ?? 'embedded dev server';
     console.log(`ok: ${cfg.jobs.length} job(s), data ${cfg.data}, Temporal ${where}, API ${cfg.api.host}:${cfg.api.port}`);
   });
+
+program
+  .command('backfill')
+  .description('download history over REST into the store, as a durable Temporal run (one per dataset at a time)')
+  .argument('<exchange>', 'e.g. binance')
+  .argument('<symbol>', 'BTCUSDT, BTC/USDT or BTC-USDT')
+  .requiredOption('-k, --kind <kind>', 'ohlc, trades or book')
+  .option('-s, --span <span>', 'candle span for --kind ohlc: 1s 1m 3m 5m 15m 30m 1h 2h 4h 6h 8h 12h 1d 3d 1w 1M')
+  .option('--start <time>', "last (after what is stored), origin (the exchange's first data), a date, a date-time or ns", 'last')
+  .option('--end <time>', 'a date, a date-time or ns; exclusive (default: now)')
+  .option('--depth <levels>', 'book levels per side for --kind book (default 100)')
+  .option('-w, --wait', 'follow the run with a progress bar until it ends')
+  .option('--json', 'print the run (or with --wait, its result) as JSON')
+  .option('--stop-on-exit', 'with --wait: Ctrl-C stops the run instead of detaching from it')
+  .addHelpText(
+    'after',
+    `
+Ranges are half-open, [start, end), in UTC; a date alone means its midnight.
+
+Examples:
+  dccd backfill binance BTCUSDT --kind ohlc --span 1m --start 2024-01-01 --end 2024-03-01 --wait
+  dccd backfill binance ETH/USDT --kind trades --start last --wait
+  dccd backfill binance BTCUSDT --kind book --depth 500`,
+  )
+  .action(async (exchange: string, symbol: string, o: BackfillFlags) => {
+    process.exitCode = await runBackfill(config(), exchange, symbol, o);
+  });
+
+program
+  .command('read')
+  .description('print or save a range of a dataset from the store')
+  .argument('<exchange>')
+  .argument('<symbol>')
+  .requiredOption('-k, --kind <kind>', 'ohlc, trades or book')
+  .option('-s, --span <span>', 'candle span for --kind ohlc')
+  .option('--start <time>', 'a date, a date-time or ns (default: the first row)')
+  .option('--end <time>', 'exclusive (default: after the last row)')
+  .option('-f, --format <format>', 'csv, json (one object per line; ts as ISO text and ts_ns as a string) or parquet', 'csv')
+  .option('-o, --out <file>', 'write to a file (written whole, then renamed into place) instead of stdout')
+  .addHelpText(
+    'after',
+    `
+Examples:
+  dccd read binance BTCUSDT --kind ohlc --span 1m --start 2024-02-01 --end 2024-02-02
+  dccd read binance BTCUSDT --kind trades --format json --out trades.jsonl
+  dccd read binance BTCUSDT --kind ohlc --span 1h --format parquet --out btc-1h.parquet`,
+  )
+  .action(async (exchange: string, symbol: string, o: ReadFlags) => runRead(config(), exchange, symbol, o));
+
+program
+  .command('stop')
+  .description('ask a run to stop after the window in flight is written')
+  .argument('<run>', 'run id, or the workflow id (backfill/<exchange>/<kind>/<SYMBOL>)')
+  .addHelpText('after', '\nExample:\n  dccd stop 0193f0c4-1b7e-7c1a-9d2e-6f1f1c0e2a11')
+  .action(async (run: string) => runStop(config(), run));
+
+program
+  .command('sim')
+  .description('run the local exchange simulator (real REST/WebSocket dialects, synthetic deterministic markets)')
+  .option('-p, --port <port>', 'port on 127.0.0.1', '9100')
+  .option('--seed <n>', 'market seed', '1')
+  .addHelpText('after', '\nExample:\n  dccd sim --port 9100 &\n  DCCD_BINANCE_REST_URL=http://127.0.0.1:9100/binance dccd backfill binance BTCUSDT --kind ohlc --span 1m --start 2024-01-01 --wait')
+  .action(async (o: { port: string; seed: string }) => {
+    const { startSim } = await import('../sim/index.ts');
+    const sim = await startSim({ port: positiveInt(o.port, '--port'), seed: positiveInt(o.seed, '--seed') });
+    console.log(`dccd sim ready  ${sim.url}  (binance REST ${sim.url}/binance)`);
+    await new Promise<void>((resolve) => process.once('SIGINT', resolve).once('SIGTERM', resolve));
+    await sim.close();
+  });
+
+function positiveInt(v: string, flag: string): number {
+  if (!/^\d+$/.test(v)) throw new ValidationError(flag, `'${v}' is not a whole number`);
+  return Number(v);
+}
 
 try {
   await program.parseAsync(process.argv);

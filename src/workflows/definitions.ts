@@ -9,6 +9,8 @@ export const progressQuery = defineQuery<BackfillProgress>('progress');
 export const stopSignal = defineSignal('stop');
 
 export const SA = {
+  /** The run id users see: the first execution's run id, stable across continue-as-new. */
+  runId: defineSearchAttributeKey('DccdRunId', SearchAttributeType.KEYWORD),
   specId: defineSearchAttributeKey('DccdSpecId', SearchAttributeType.KEYWORD),
   operation: defineSearchAttributeKey('DccdOperation', SearchAttributeType.KEYWORD),
   exchange: defineSearchAttributeKey('DccdExchange', SearchAttributeType.KEYWORD),

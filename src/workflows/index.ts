@@ -1,2 +1,3 @@
 // Every workflow the worker registers. Deterministic code only: no Node APIs, no I/O.
+export { backfill } from './backfill.ts';
 export { probe } from './probe.ts';

@@ -2,6 +2,9 @@
 // or (when a test file is run alone) one started for this process and stopped at exit.
 import { after } from 'node:test';
 import { randomUUID } from 'node:crypto';
+import { Connection } from '@temporalio/client';
+import { msToTs, SearchAttributeType } from '@temporalio/common';
+import proto from '@temporalio/proto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,10 +25,35 @@ export async function temporalAddress(): Promise<string> {
   return server.address;
 }
 
-/** A config with a fresh data folder and a task queue no other test uses. */
+/**
+ * A namespace of its own, with dccd's search attributes: workflow ids are per dataset, so
+ * tests that backfill the same dataset must not share a namespace.
+ */
+async function freshNamespace(address: string): Promise<string> {
+  const namespace = `test-${randomUUID()}`;
+  const connection = await Connection.connect({ address });
+  try {
+    await connection.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs('1 day') });
+    await connection.operatorService.addSearchAttributes({
+      namespace,
+      searchAttributes: Object.fromEntries(SEARCH_ATTRIBUTE_KEYS.map((k) => [k.name, INDEXED_TYPE[k.type]!])),
+    });
+  } finally {
+    await connection.close();
+  }
+  return namespace;
+}
+
+const INDEXED_TYPE: Record<string, number> = {
+  [SearchAttributeType.KEYWORD]: proto.temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+  [SearchAttributeType.INT]: proto.temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_INT,
+};
+
+/** A config with a fresh data folder, namespace and task queue that no other test uses. */
 export async function testConfig(overrides: Record<string, unknown> = {}): Promise<AppConfig> {
   const data = mkdtempSync(join(tmpdir(), 'dccd-test-'));
   after(() => rmSync(data, { recursive: true, force: true }));
   const address = await temporalAddress();
-  return parseConfig({ data, temporal: { address, taskQueue: `test-${randomUUID()}` }, ...overrides });
+  const namespace = await freshNamespace(address);
+  return parseConfig({ data, temporal: { address, namespace, taskQueue: `test-${randomUUID()}` }, ...overrides });
 }

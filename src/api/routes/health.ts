@@ -1,6 +1,5 @@
 // GET /api/health: is Temporal reachable, is a worker polling dccd's task queue.
 import type { FastifyPluginAsync } from 'fastify';
-import proto from '@temporalio/proto';
 import type { Services } from '../../services.ts';
 import { probe } from '../../workflows/probe.ts';
 
@@ -23,7 +22,7 @@ export const healthRoutes: FastifyPluginAsync<{ services: Services; localWorker?
       try {
         const client = await withTimeout(services.temporal(), 'connecting to Temporal');
         await client.connection.withDeadline(Date.now() + TIMEOUT_MS, () => client.workflowService.getSystemInfo({}));
-        const running = localWorker ? localWorker() : await hasPollers(client, namespace, taskQueue);
+        const running = localWorker ? localWorker() : await services.workerPolling();
         const body: Record<string, unknown> = {
           status: 'ok',
           temporal: { address, namespace, reachable: true },
@@ -50,15 +49,6 @@ export const healthRoutes: FastifyPluginAsync<{ services: Services; localWorker?
     },
   );
 };
-
-async function hasPollers(client: Awaited<ReturnType<Services['temporal']>>, namespace: string, taskQueue: string): Promise<boolean> {
-  const res = await client.workflowService.describeTaskQueue({
-    namespace,
-    taskQueue: { name: taskQueue },
-    taskQueueType: proto.temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
-  });
-  return (res.pollers?.length ?? 0) > 0;
-}
 
 function withTimeout<T>(p: Promise<T>, what: string): Promise<T> {
   return new Promise<T>((resolve, reject) => {

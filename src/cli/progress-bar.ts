@@ -1,0 +1,20 @@
+// The progress line `dccd backfill --wait` redraws: time covered, rows, rate.
+import type { BackfillProgress } from '../domain/job.ts';
+import { isoFromNs } from '../domain/time.ts';
+
+const WIDTH = 24;
+
+export function renderProgress(p: BackfillProgress, elapsedMs: number): string {
+  const start = p.startNs ? BigInt(p.startNs) : undefined;
+  const end = p.endNs ? BigInt(p.endNs) : undefined;
+  const current = p.currentNs ? BigInt(p.currentNs) : start;
+  let share = 0;
+  if (start !== undefined && end !== undefined && current !== undefined && end > start) {
+    share = Number(((current - start) * 10_000n) / (end - start)) / 10_000;
+  }
+  const filled = Math.round(share * WIDTH);
+  const bar = `${'='.repeat(filled)}${filled < WIDTH ? '>' : ''}${' '.repeat(Math.max(0, WIDTH - filled - 1))}`;
+  const rate = elapsedMs > 0 ? Math.round((p.rowsWritten * 1000) / elapsedMs) : 0;
+  const at = current !== undefined ? isoFromNs(current).slice(0, 16).replace('T', ' ') : '…';
+  return `[${bar}] ${(share * 100).toFixed(1).padStart(5)}%  up to ${at}  ${p.rowsWritten.toLocaleString('en-US')} rows  ${rate.toLocaleString('en-US')} rows/s  window ${p.windowsDone}/${p.windowsTotal}${p.state === 'stopping' ? '  (stopping)' : ''}`;
+}

@@ -1,0 +1,65 @@
+// How a one-shot command (backfill, stop) reaches Temporal: the configured cluster, else the
+// embedded server of a running `dccd start`, else an embedded server and worker hosted by
+// this command for as long as it runs — so `dccd backfill ... --wait` works with nothing
+// else started.
+import { Connection } from '@temporalio/client';
+import type { AppConfig } from '../config/app-config.ts';
+import { buildServices, type Services } from '../services.ts';
+import type { DevServer } from '../worker/dev-server.ts';
+import { startWorker, type RunningWorker } from '../worker/worker.ts';
+import { embeddedServer } from './daemon.ts';
+
+export interface TemporalSession {
+  services: Services;
+  /** This process runs the server (and worker): the run pauses when it exits. */
+  hostsServer: boolean;
+  uiUrl: string | undefined;
+  close(): Promise<void>;
+}
+
+async function reachable(address: string): Promise<boolean> {
+  try {
+    const c = await Connection.connect({ address, connectTimeout: 1000 });
+    try {
+      await c.withDeadline(Date.now() + 2000, () => c.workflowService.getSystemInfo({}));
+      return true;
+    } finally {
+      await c.close();
+    }
+  } catch {
+    return false;
+  }
+}
+
+export async function openSession(cfg: AppConfig, opts: { needWorker: boolean }): Promise<TemporalSession> {
+  let server: DevServer | undefined;
+  let address = cfg.temporal.address;
+  const uiUrl = cfg.temporal.address || !cfg.temporal.ui ? undefined : `http://127.0.0.1:${cfg.temporal.uiPort}`;
+  if (!address) {
+    address = `127.0.0.1:${cfg.temporal.port}`;
+    if (!(await reachable(address))) {
+      server = await embeddedServer(cfg);
+      address = server.address;
+    }
+  } else if (!(await reachable(address))) {
+    throw new Error(`temporal.address: no Temporal server answers at ${address}`);
+  }
+  const services = buildServices(cfg, { temporalAddress: address });
+  let worker: RunningWorker | undefined;
+  if (opts.needWorker && (server || !(await services.workerPolling()))) {
+    if (!server && cfg.temporal.address) {
+      process.stderr.write(`note: no worker polls task queue '${cfg.temporal.taskQueue}'; running one in this process\n`);
+    }
+    worker = await startWorker(services);
+  }
+  return {
+    services,
+    hostsServer: Boolean(server),
+    uiUrl,
+    async close() {
+      await worker?.shutdown();
+      await services.close();
+      await server?.stop();
+    },
+  };
+}

@@ -1,0 +1,40 @@
+// Timeouts and retry policies of every activity, in one place, each with its reason.
+import type { ActivityOptions } from '@temporalio/workflow';
+import { NON_RETRYABLE_TYPES } from '../domain/errors.ts';
+
+const retry = {
+  initialInterval: '1 second',
+  backoffCoefficient: 2,
+  // Exchanges recover from most incidents within minutes; a minute between attempts keeps
+  // a long outage cheap without making recovery slow.
+  maximumInterval: '1 minute',
+  // Permanent errors (bad symbol, no capability, a 4xx the venue will repeat) fail at once.
+  nonRetryableErrorTypes: [...NON_RETRYABLE_TYPES],
+};
+
+/** Resolving a range: one or two light requests (exchangeInfo, earliest row) and a stat. */
+export const RESOLVE: ActivityOptions = {
+  startToCloseTimeout: '2 minutes',
+  retry: { ...retry, maximumAttempts: 10 },
+};
+
+/**
+ * One window: up to a day of trades (~10^3 pages at Binance's budget, a few minutes) or ~10
+ * pages of candles. The activity heartbeats every 5 s, also while a request waits out a 429,
+ * so a heartbeat timeout of 30 s detects a dead worker quickly without false alarms; a retry
+ * resumes from the checkpoint in the last heartbeat. startToClose only bounds a window that
+ * is alive but stuck (e.g. a 418 ban of hours); 2 h is far above any healthy window.
+ * Transient errors are retried for about an hour (1 s doubling to 1 min, 60 attempts) before
+ * the run fails with the last error.
+ */
+export const WINDOW: ActivityOptions = {
+  startToCloseTimeout: '2 hours',
+  heartbeatTimeout: '30 seconds',
+  retry: { ...retry, maximumAttempts: 60 },
+};
+
+/** The probe that proves the worker runs activities: no retry, it must answer now. */
+export const PROBE: ActivityOptions = {
+  startToCloseTimeout: '10 seconds',
+  retry: { maximumAttempts: 1 },
+};
