@@ -37,7 +37,9 @@ export function buildServices(config: AppConfig, opts: { temporalAddress?: strin
   if (!address) throw new Error('no Temporal address: set TEMPORAL_ADDRESS or temporal.address, or use `dccd start`');
   const target: TemporalTarget = { address, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue };
   // One limiter per venue for the whole process: budgets are per IP, shared by all activities.
-  const limiters = new RateLimiters();
+  const limiters = new RateLimiters(
+    Object.fromEntries(Object.entries(config.exchanges).flatMap(([name, x]) => (x?.requestBudget ? [[name, { budget: x.requestBudget }]] : []))),
+  );
   const adapters = new Map<ExchangeName, ExchangeAdapter>();
   let store: ParquetStore | undefined;
   let client: Promise<Client> | undefined;
@@ -50,7 +52,8 @@ export function buildServices(config: AppConfig, opts: { temporalAddress?: strin
     },
     adapter(name) {
       let a = adapters.get(name);
-      if (!a) adapters.set(name, (a = createAdapter(name, config.exchanges[name] ?? {}, { limiters })));
+      const { restUrl, wsUrl } = config.exchanges[name] ?? {};
+      if (!a) adapters.set(name, (a = createAdapter(name, { restUrl, wsUrl }, { limiters })));
       return a;
     },
     temporalTarget: () => target,

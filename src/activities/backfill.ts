@@ -38,7 +38,7 @@ export interface WindowResult {
 }
 
 /** What a retried attempt resumes from: everything before committedNs is on disk. */
-interface WindowCheckpoint {
+export interface WindowCheckpoint {
   committedNs: string;
   rows: number;
   pages: number;
@@ -78,18 +78,51 @@ function provenance(adapter: ExchangeAdapter) {
 
 async function fetchWindow(deps: BackfillDeps, input: WindowInput): Promise<WindowResult> {
   const ctx = Context.current();
+  const resumed = ctx.info.heartbeatDetails as WindowCheckpoint | undefined;
+  let last: WindowCheckpoint | undefined = resumed;
+  const beat = () => last && ctx.heartbeat(last);
+  const timer = setInterval(beat, HEARTBEAT_EVERY_MS);
+  try {
+    const log: string[] = [];
+    if (resumed) log.push(`attempt ${ctx.info.attempt}: resuming at ${isoFromNs(BigInt(resumed.committedNs))} (${resumed.rows} rows already written)`);
+    return await copyWindow(deps, input, {
+      resumeFrom: resumed,
+      signal: ctx.cancellationSignal,
+      log,
+      onCheckpoint: (c) => {
+        last = c;
+        beat();
+      },
+    });
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+export interface CopyOptions {
+  /** Continue after what an earlier attempt wrote. */
+  resumeFrom?: WindowCheckpoint;
+  signal?: AbortSignal;
+  /** Lines for the run's log; the newest LOG_LINES_PER_WINDOW are kept. */
+  log?: string[];
+  /** Called after each part is on disk, with the point to resume from. */
+  onCheckpoint?: (c: WindowCheckpoint) => void;
+}
+
+/**
+ * Copies one window from the exchange into the store: pages are buffered and written in
+ * parts of up to FLUSH_ROWS rows, each part covering [committed, cut) exactly, so a retry
+ * from the last checkpoint rewrites the same ranges and never duplicates a row.
+ */
+export async function copyWindow(deps: BackfillDeps, input: WindowInput, opts: CopyOptions = {}): Promise<WindowResult> {
   const adapter = deps.adapter(input.target.exchange);
   const endNs = BigInt(input.endNs);
-  const resumed = ctx.info.heartbeatDetails as WindowCheckpoint | undefined;
-  const state: WindowCheckpoint = resumed ?? { committedNs: input.startNs, rows: 0, pages: 0, lastTs: null };
-  const log: string[] = [];
+  const state: WindowCheckpoint = opts.resumeFrom ? { ...opts.resumeFrom } : { committedNs: input.startNs, rows: 0, pages: 0, lastTs: null };
+  const log = opts.log ?? [];
   const note = (line: string) => {
     log.push(line);
     if (log.length > LOG_LINES_PER_WINDOW) log.shift();
   };
-  if (resumed) note(`attempt ${ctx.info.attempt}: resuming at ${isoFromNs(BigInt(resumed.committedNs))} (${resumed.rows} rows already written)`);
-  const beat = () => ctx.heartbeat({ ...state });
-  const timer = setInterval(beat, HEARTBEAT_EVERY_MS);
 
   // Writes buffered rows that lie before `cut`; the part covers [committed, cut) exactly.
   let buffer: (OhlcRow | TradeRow)[] = [];
@@ -103,21 +136,17 @@ async function fetchWindow(deps: BackfillDeps, input: WindowInput): Promise<Wind
     state.committedNs = String(cut);
     state.rows += rows.length;
     if (rows.length) state.lastTs = String(rows[rows.length - 1]!.ts);
-    beat();
+    opts.onCheckpoint?.({ ...state });
   };
 
-  try {
-    const range = { startNs: BigInt(state.committedNs), endNs, signal: ctx.cancellationSignal, log: note };
-    const pages = input.target.kind === 'ohlc' ? adapter.ohlcPages(input.target, range) : adapter.tradePages(input.target, range);
-    for await (const page of pages as AsyncIterable<{ rows: (OhlcRow | TradeRow)[] }>) {
-      state.pages++;
-      for (const row of page.rows) buffer.push(row);
-      // Cut at the newest ts: rows sharing it may continue on the next page.
-      if (buffer.length >= FLUSH_ROWS) await flushBefore(buffer[buffer.length - 1]!.ts);
-    }
-    await flushBefore(endNs);
-    return { rows: state.rows, pages: state.pages, lastTs: state.lastTs, log };
-  } finally {
-    clearInterval(timer);
+  const range = { startNs: BigInt(state.committedNs), endNs, signal: opts.signal, log: note };
+  const pages = input.target.kind === 'ohlc' ? adapter.ohlcPages(input.target, range) : adapter.tradePages(input.target, range);
+  for await (const page of pages as AsyncIterable<{ rows: (OhlcRow | TradeRow)[] }>) {
+    state.pages++;
+    for (const row of page.rows) buffer.push(row);
+    // Cut at the newest ts: rows sharing it may continue on the next page.
+    if (buffer.length >= FLUSH_ROWS) await flushBefore(buffer[buffer.length - 1]!.ts);
   }
+  await flushBefore(endNs);
+  return { rows: state.rows, pages: state.pages, lastTs: state.lastTs, log };
 }

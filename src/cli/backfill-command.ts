@@ -36,7 +36,7 @@ export function backfillRequest(exchange: string, symbol: string, f: BackfillFla
 export async function runBackfill(cfg: AppConfig, exchange: string, symbol: string, f: BackfillFlags): Promise<number> {
   const request = backfillRequest(exchange, symbol, f);
   // Fail fast on a bad request, before any server or worker is started for it.
-  await checkBackfillRequest(request, createAdapter(request.target.exchange, cfg.exchanges[request.target.exchange] ?? {}));
+  await checkBackfillRequest(request, createAdapter(request.target.exchange, { restUrl: cfg.exchanges[request.target.exchange]?.restUrl }));
   const session = await openSession(cfg, { needWorker: true });
   try {
     const started = await startBackfill(session.services, request);

@@ -25,7 +25,7 @@ const FORMATS = ['csv', 'json', 'parquet'] as const;
 export function readTarget(cfg: AppConfig, exchange: string, symbol: string, f: ReadFlags): Target {
   const ex = parseExchange(exchange);
   const shaped = checkTarget({ exchange: ex, symbol, kind: parseKind(f.kind, '--kind'), ...(f.span && { span: f.span }) });
-  return { ...shaped, symbol: createAdapter(ex, cfg.exchanges[ex] ?? {}).parseSymbol(symbol) };
+  return { ...shaped, symbol: createAdapter(ex, { restUrl: cfg.exchanges[ex]?.restUrl }).parseSymbol(symbol) };
 }
 
 export async function runRead(cfg: AppConfig, exchange: string, symbol: string, f: ReadFlags): Promise<void> {

@@ -17,9 +17,11 @@ const url = (protocols: string[]) =>
     { message: `must be a URL (${protocols.join(' or ')})` },
   );
 
-const ExchangeEndpoints = z.strictObject({
+const ExchangeSettings = z.strictObject({
   restUrl: url(['http:', 'https:']).optional(),
   wsUrl: url(['ws:', 'wss:']).optional(),
+  /** The venue's REST budget per window in its own unit (Binance: request weight per minute). */
+  requestBudget: z.number().int().positive().optional(),
 });
 
 const Remote = z.strictObject({
@@ -107,7 +109,7 @@ export const AppConfigSchema = z
       })
       .prefault({}),
     database: z.strictObject({ url: url(['postgres:', 'postgresql:']).optional() }).prefault({}),
-    exchanges: z.partialRecord(z.enum(EXCHANGES), ExchangeEndpoints).default({}),
+    exchanges: z.partialRecord(z.enum(EXCHANGES), ExchangeSettings).default({}),
     storage: z
       .strictObject({
         remotes: z.array(Remote).default([]),

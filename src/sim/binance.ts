@@ -52,7 +52,7 @@ export function createBinanceVenue(ctx: VenueContext): Venue {
       const route = req.method === 'GET' ? routes[req.path] : undefined;
       if (!route) return reply(404, '', limiter.used(req.ip, req.nowMs), { 'Content-Type': 'text/html' });
       const verdict = limiter.charge(req.ip, route.weight(req.query), req.nowMs);
-      ctx.stats.weightUsed(verdict.used);
+      ctx.stats.weightUsed(verdict.used, limiter.windowStart(req.nowMs));
       if (verdict.kind === 'limited') {
         return reply(429, tooMuchWeight(ctx.weightBudget), verdict.used, { 'Retry-After': String(verdict.retryAfterS) });
       }

@@ -5,6 +5,8 @@ export interface SimStats {
   requests: number;
   /** Highest request weight used within one rate-limit window. */
   weightUsedMax: number;
+  /** Weight used in each rate-limit window, keyed by the window's start (ISO time). */
+  weightByWindow: Record<string, number>;
   status429: number;
   status418: number;
   status5xx: number;
@@ -34,8 +36,10 @@ export class StatsRecorder {
     this.s.faultsInjected[kind] = (this.s.faultsInjected[kind] ?? 0) + 1;
   }
 
-  weightUsed(used: number): void {
+  weightUsed(used: number, windowStartMs: number): void {
     if (used > this.s.weightUsedMax) this.s.weightUsedMax = used;
+    const key = new Date(windowStartMs).toISOString();
+    if (used > (this.s.weightByWindow[key] ?? 0)) this.s.weightByWindow[key] = used;
   }
 
   wsConnection(): void {
@@ -59,6 +63,7 @@ export function emptyStats(): SimStats {
   return {
     requests: 0,
     weightUsedMax: 0,
+    weightByWindow: {},
     status429: 0,
     status418: 0,
     status5xx: 0,
@@ -82,6 +87,7 @@ export function mergeStats(byVenue: Record<string, SimStats>): SimStats {
     out.wsMessages += s.wsMessages;
     for (const [k, n] of Object.entries(s.faultsInjected)) out.faultsInjected[k] = (out.faultsInjected[k] ?? 0) + n;
     for (const [p, n] of Object.entries(s.byPath)) out.byPath[`/${venue}${p}`] = n;
+    for (const [w, n] of Object.entries(s.weightByWindow)) out.weightByWindow[w] = (out.weightByWindow[w] ?? 0) + n;
   }
   return out;
 }

@@ -54,8 +54,12 @@ export class WeightLimiter {
     return this.client(ip, nowMs).used;
   }
 
+  windowStart(nowMs: number): number {
+    return Math.floor(nowMs / this.windowMs) * this.windowMs;
+  }
+
   private client(ip: string, nowMs: number): ClientState {
-    const windowStart = Math.floor(nowMs / this.windowMs) * this.windowMs;
+    const windowStart = this.windowStart(nowMs);
     let c = this.clients.get(ip);
     if (!c) {
       c = { windowStart, used: 0, limitedInWindow: false, bannedUntil: 0, bans: 0 };
