@@ -7,7 +7,7 @@ import { AlreadyRunning, NotFound, ValidationError } from '../domain/errors.ts';
 import { backfillWorkflowId, type BackfillProgress, type BackfillRequest, type BackfillResult } from '../domain/job.ts';
 import { datasetKind, parseExchange } from '../domain/target.ts';
 import type { Services } from '../services.ts';
-import { backfill } from '../workflows/backfill.ts';
+import { backfill, type BackfillInput } from '../workflows/backfill.ts';
 import { progressQuery, SA, stopSignal } from '../workflows/definitions.ts';
 
 export interface StartedRun {
@@ -15,7 +15,10 @@ export interface StartedRun {
   workflowId: string;
 }
 
-export async function startBackfill(services: Services, request: BackfillRequest): Promise<StartedRun> {
+/** Workflow knobs a caller may set; defaults suit production. */
+export type BackfillTuning = Pick<BackfillInput, 'concurrency' | 'windowsPerSegment'>;
+
+export async function startBackfill(services: Services, request: BackfillRequest, tuning: BackfillTuning = {}): Promise<StartedRun> {
   const exchange = parseExchange(request.target.exchange);
   const checked = await checkBackfillRequest({ ...request, target: { ...request.target, exchange } }, services.adapter(exchange));
   const target = checked.target;
@@ -26,7 +29,7 @@ export async function startBackfill(services: Services, request: BackfillRequest
     const handle = await client.workflow.start(backfill, {
       taskQueue: services.temporalTarget().taskQueue,
       workflowId,
-      args: [{ request: normalized }],
+      args: [{ request: normalized, ...tuning }],
       workflowIdConflictPolicy: 'FAIL',
       staticSummary: `backfill ${target.exchange} ${target.symbol} ${datasetKind(target)} from ${request.start}${request.end ? ` to ${request.end}` : ''}`,
       typedSearchAttributes: [

@@ -28,6 +28,8 @@ export interface RunningWorker {
 
 export async function startWorker(services: Services): Promise<RunningWorker> {
   installRuntime();
+  // Temp files of writes a crash interrupted are invisible to readers; remove them now.
+  await services.store.cleanTemp();
   const { address, namespace, taskQueue } = services.temporalTarget();
   const connection = await NativeConnection.connect({ address });
   try {

@@ -5,7 +5,9 @@ import {
   ApplicationFailure,
   allHandlersFinished,
   condition,
+  ContinueAsNew,
   continueAsNew,
+  isCancellation,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -134,6 +136,7 @@ export async function backfill(input: BackfillInput): Promise<BackfillResult> {
     }
     return done();
   } catch (e) {
+    if (e instanceof ContinueAsNew || isCancellation(e)) throw e;
     const message = describeFailure(e);
     progress.state = 'failed';
     say(`failed: ${message}`);

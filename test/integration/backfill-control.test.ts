@@ -1,0 +1,118 @@
+// Stopping, continuing as new, one writer per dataset, and how failures are reported.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { backfillProgress, backfillResult, startBackfill, startedHandle, stopBackfill } from '../../src/api/backfills.ts';
+import { AlreadyRunning } from '../../src/domain/errors.ts';
+import type { Target } from '../../src/domain/target.ts';
+import { parseAbsoluteTime } from '../../src/domain/time.ts';
+import { backfill } from '../../src/workflows/backfill.ts';
+import { SA } from '../../src/workflows/definitions.ts';
+import { backfillEnv, storedTruth, type BackfillEnv } from '../helpers/backfill-env.ts';
+
+const OHLC: Target = { exchange: 'binance', symbol: 'BTC/USDT', kind: 'ohlc', span: '1m' };
+
+async function assertExact(env: BackfillEnv, t: Target, start: string, end: string) {
+  const truth = env.sim.truth({ exchange: 'binance', symbol: t.symbol.replace('/', ''), kind: t.kind as 'ohlc', span: t.span, start, end });
+  const stored = await storedTruth(env.services, t, parseAbsoluteTime(start, 'start'), parseAbsoluteTime(end, 'end'));
+  assert.deepEqual(stored, { rows: truth.rows, first_ts: truth.first_ts, last_ts: truth.last_ts, checksum: truth.checksum });
+  return truth;
+}
+
+test('a stop signal ends the run after the window in flight; start=last then continues exactly where it stopped', async () => {
+  const env = await backfillEnv({ latencyMs: 40 });
+  const [start, end] = ['2024-01-01', '2024-04-01'];
+  const started = await startBackfill(env.services, { target: OHLC, start, end }, { concurrency: 1 });
+  const handle = await startedHandle(env.services, started);
+  let windowsTotal = 0;
+  for (;;) {
+    const p = await backfillProgress(handle);
+    windowsTotal = p.windowsTotal;
+    if (p.windowsDone >= 2) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await stopBackfill(handle);
+  const stopped = await backfillResult(handle, started.runId);
+  assert.equal(stopped.state, 'stopped');
+  const p = await backfillProgress(handle);
+  assert.ok(p.windowsDone < windowsTotal, `stopped early (${p.windowsDone}/${windowsTotal})`);
+  const stored = await env.services.store.readRows({ ...OHLC, kind: 'ohlc' });
+  assert.equal(stored.length, stopped.rowsWritten);
+  assert.ok(stored.at(-1)!.ts < BigInt(p.currentNs!), 'every stored row lies before the point the run reached');
+
+  const resumed = await startBackfill(env.services, { target: OHLC, start: 'last', end });
+  const done = await backfillResult(await startedHandle(env.services, resumed), resumed.runId);
+  assert.equal(done.state, 'completed');
+  const truth = await assertExact(env, OHLC, start, end);
+  assert.equal(stopped.rowsWritten + done.rowsWritten, truth.rows);
+});
+
+test('a long run continues as new with the same run id, bounded history per segment, and its counters intact', async () => {
+  const env = await backfillEnv();
+  const [start, end] = ['2024-01-01', '2024-03-01'];
+  const windowsPerSegment = 3;
+  const started = await startBackfill(env.services, { target: OHLC, start, end }, { concurrency: 1, windowsPerSegment });
+  const result = await backfillResult(await startedHandle(env.services, started), started.runId);
+  assert.equal(result.state, 'completed');
+  assert.equal(result.runId, started.runId);
+  const truth = await assertExact(env, OHLC, start, end);
+  assert.equal(result.rowsWritten, truth.rows);
+
+  const client = await env.services.temporal();
+  const segments: { status: string; historyLength: number; runId: string }[] = [];
+  for (let tries = 0; tries < 50 && !segments.some((s) => s.status === 'COMPLETED'); tries++) {
+    segments.length = 0;
+    for await (const wf of client.workflow.list({ query: `DccdRunId = '${started.runId}'` })) {
+      segments.push({ status: wf.status.name, historyLength: wf.historyLength, runId: wf.runId });
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const finalProgress = (await client.workflow.getHandle<typeof backfill>(started.workflowId).query('progress')) as { windowsDone: number; windowsTotal: number };
+  assert.equal(finalProgress.windowsDone, finalProgress.windowsTotal);
+  // All but the last segment continued as new.
+  const expected = Math.ceil(finalProgress.windowsTotal / windowsPerSegment);
+  assert.ok(expected >= 4);
+  assert.equal(segments.length, expected);
+  assert.deepEqual(segments.map((s) => s.status).sort(), ['COMPLETED', ...Array(expected - 1).fill('CONTINUED_AS_NEW')]);
+  for (const s of segments) assert.ok(s.historyLength <= 7 * windowsPerSegment + 20, `segment ${s.runId}: ${s.historyLength} events`);
+  const last = await client.workflow.getHandle(started.workflowId).describe();
+  assert.equal(last.typedSearchAttributes.get(SA.rowsWritten), truth.rows);
+});
+
+test('ten concurrent requests for one dataset start one run; the other nine are told which run is writing', async () => {
+  const env = await backfillEnv({}, false);
+  const outcomes = await Promise.allSettled(
+    Array.from({ length: 10 }, () => startBackfill(env.services, { target: OHLC, start: '2024-01-01', end: '2024-01-02' })),
+  );
+  const started = outcomes.filter((o) => o.status === 'fulfilled').map((o) => o.value);
+  const refused = outcomes.filter((o) => o.status === 'rejected').map((o) => o.reason as Error);
+  assert.equal(started.length, 1);
+  assert.equal(refused.length, 9);
+  for (const e of refused) {
+    assert.ok(e instanceof AlreadyRunning, e.message);
+    assert.equal(e.runId, started[0]!.runId);
+  }
+  await (await startedHandle(env.services, started[0]!)).terminate('test over');
+});
+
+test('a permanent error fails the run at once with a readable message; transient errors retry and show in the log tail', async () => {
+  const env = await backfillEnv({ faults: { status5xxEvery: 3 } });
+  // Past the CLI/API pre-check, the workflow's own resolve step meets the unknown symbol.
+  const client = await env.services.temporal();
+  const handle = await client.workflow.start(backfill, {
+    taskQueue: env.services.temporalTarget().taskQueue,
+    workflowId: 'backfill/binance/trades/FOO-USDT',
+    args: [{ request: { target: { exchange: 'binance', symbol: 'FOO/USDT', kind: 'trades' }, start: '2024-01-01', end: '2024-01-02' } }],
+  });
+  const failed = await backfillResult(handle, handle.firstExecutionRunId);
+  assert.equal(failed.state, 'failed');
+  assert.equal(failed.error, "symbol: unknown symbol 'FOO/USDT' on binance (Invalid symbol.)");
+  const history = await handle.fetchHistory();
+  const attempts = history.events!.filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes!.attempt);
+  assert.deepEqual(attempts, [1], 'not retried');
+
+  const ok = await startBackfill(env.services, { target: OHLC, start: '2024-01-01', end: '2024-01-03' });
+  const okHandle = await startedHandle(env.services, ok);
+  assert.equal((await backfillResult(okHandle, ok.runId)).state, 'completed');
+  const log = (await backfillProgress(okHandle)).log.join('\n');
+  assert.match(log, /50\d from binance, retry \d+\/\d+ in [\d.]+ s/);
+});
