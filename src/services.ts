@@ -8,6 +8,7 @@ import type { ExchangeName } from './domain/target.ts';
 import type { ExchangeAdapter } from './sources/adapter.ts';
 import { RateLimiters } from './sources/rate-limiter.ts';
 import { createAdapter } from './sources/registry.ts';
+import { openCoverageStore, type CoverageStore } from './storage/coverage-store.ts';
 import { ParquetStore } from './storage/parquet-store.ts';
 import { VERSION } from './version.ts';
 
@@ -21,6 +22,11 @@ export interface Services {
   readonly config: AppConfig;
   readonly version: string;
   readonly store: ParquetStore;
+  /**
+   * The coverage manifest, opened on first use. Embedded mode (no database.url) keeps it in
+   * {data}/.dccd/pglite, which only one process may open: the one running the worker.
+   */
+  coverage(): Promise<CoverageStore>;
   /** The adapter for a venue, with the configured base URLs and this process's rate limiters. */
   adapter(name: ExchangeName): ExchangeAdapter;
   temporalTarget(): TemporalTarget;
@@ -30,6 +36,8 @@ export interface Services {
   workerPolling(): Promise<boolean>;
   close(): Promise<void>;
 }
+
+const EMBEDDED_DB_WAIT_MS = 30_000;
 
 /** `temporalAddress` is required when the config names none (the embedded server's address). */
 export function buildServices(config: AppConfig, opts: { temporalAddress?: string } = {}): Services {
@@ -42,6 +50,7 @@ export function buildServices(config: AppConfig, opts: { temporalAddress?: strin
   );
   const adapters = new Map<ExchangeName, ExchangeAdapter>();
   let store: ParquetStore | undefined;
+  let coverage: Promise<CoverageStore> | undefined;
   let client: Promise<Client> | undefined;
   let connection: Connection | undefined;
   return {
@@ -49,6 +58,19 @@ export function buildServices(config: AppConfig, opts: { temporalAddress?: strin
     version: VERSION,
     get store() {
       return (store ??= new ParquetStore(config.data));
+    },
+    coverage() {
+      coverage ??= openCoverageStore({
+        databaseUrl: config.database.url,
+        dataPath: config.data,
+        // A process that is shutting down may still hold it for a moment.
+        waitForLockMs: EMBEDDED_DB_WAIT_MS,
+        onWait: (m) => process.stderr.write(`dccd: ${m}\n`),
+      }).catch((e) => {
+        coverage = undefined;
+        throw e;
+      });
+      return coverage;
     },
     adapter(name) {
       let a = adapters.get(name);
@@ -82,6 +104,7 @@ export function buildServices(config: AppConfig, opts: { temporalAddress?: strin
     async close() {
       await connection?.close();
       await store?.close();
+      await (await coverage?.catch(() => undefined))?.close();
     },
   };
 }

@@ -55,8 +55,10 @@ export interface ResolvedBackfill {
 }
 
 export interface RangeSources {
-  /** The newest stored ts of the dataset, or null. */
+  /** The newest ts in the local files, or null. */
   storedMaxTs(target: Target): Promise<bigint | null>;
+  /** The newest ts the coverage manifest records (it survives deleted files), or null. */
+  recordedMaxTs(target: Target): Promise<bigint | null>;
   nowNs(): bigint;
 }
 
@@ -75,8 +77,10 @@ export async function resolveBackfill(
   else if (start.kind === 'origin') [startNs, startFrom] = [await adapter.earliest(target, signal), `the exchange's earliest data`];
   else {
     const stored = await sources.storedMaxTs(target);
-    [startNs, startFrom] =
-      stored !== null ? [stored + 1n, 'the newest stored row'] : [now - DEFAULT_LOOKBACK_NS[target.kind], 'the default look-back (nothing stored yet)'];
+    const recorded = stored === null ? await sources.recordedMaxTs(target) : null;
+    if (stored !== null) [startNs, startFrom] = [stored + 1n, 'the newest stored row'];
+    else if (recorded !== null) [startNs, startFrom] = [recorded + 1n, 'the coverage manifest (no local files)'];
+    else [startNs, startFrom] = [now - DEFAULT_LOOKBACK_NS[target.kind], 'the default look-back (nothing stored yet)'];
   }
   if (target.kind === 'book') [startNs, startFrom] = [now, 'now (a book snapshot)'];
   const pageLimit = adapter.capabilities.backfill[target.kind]!.pageLimit;

@@ -6,6 +6,7 @@ import type { OhlcRow, TradeRow } from '../domain/records.ts';
 import type { Target } from '../domain/target.ts';
 import { isoFromNs, nowNs } from '../domain/time.ts';
 import type { ExchangeAdapter } from '../sources/adapter.ts';
+import type { CoverageStore } from '../storage/coverage-store.ts';
 import type { ParquetStore } from '../storage/parquet-store.ts';
 import { resolveBackfill, type ResolvedBackfill } from './backfill-plan.ts';
 import { asActivityFailure } from './failures.ts';
@@ -13,11 +14,12 @@ import { asActivityFailure } from './failures.ts';
 /** Rows buffered before a part is written; bounds memory and the work a retry redoes. */
 const FLUSH_ROWS = 250_000;
 /** Heartbeats say "alive" even while a request waits out a 429; see activity options. */
-const HEARTBEAT_EVERY_MS = 5_000;
+const HEARTBEAT_EVERY_MS = 3_000;
 const LOG_LINES_PER_WINDOW = 20;
 
 export interface BackfillDeps {
   store: ParquetStore;
+  coverage(): Promise<CoverageStore>;
   adapter(exchange: Target['exchange']): ExchangeAdapter;
   nowNs?: () => bigint;
 }
@@ -51,12 +53,25 @@ export function createBackfillActivities(deps: BackfillDeps) {
     async resolveBackfill(req: BackfillRequest): Promise<ResolvedBackfill> {
       const adapter = deps.adapter(req.target.exchange);
       return asActivityFailure(() =>
-        resolveBackfill(req, adapter, { storedMaxTs: (t) => deps.store.maxTs(t), nowNs: clock }, Context.current().cancellationSignal),
+        resolveBackfill(
+          req,
+          adapter,
+          {
+            storedMaxTs: (t) => deps.store.maxTs(t),
+            recordedMaxTs: async (t) => (await (await deps.coverage()).get(t))?.maxTs ?? null,
+            nowNs: clock,
+          },
+          Context.current().cancellationSignal,
+        ),
       );
     },
 
     async fetchWindow(input: WindowInput): Promise<WindowResult> {
-      return asActivityFailure(() => fetchWindow(deps, input));
+      return asActivityFailure(async () => {
+        const result = await fetchWindow(deps, input);
+        await recordCoverage(deps, input.target);
+        return result;
+      });
     },
 
     async snapshotBook(input: { target: Target; depth: number }): Promise<WindowResult> {
@@ -66,10 +81,17 @@ export function createBackfillActivities(deps: BackfillDeps) {
         if (rows.length === 0) return { rows: 0, pages: 1, lastTs: null, log: [] };
         const ts = rows[0]!.ts;
         await deps.store.write(input.target, rows, { startNs: ts, endNs: ts + 1n }, provenance(adapter));
+        await recordCoverage(deps, input.target);
         return { rows: rows.length, pages: 1, lastTs: String(ts), log: [] };
       });
     },
   };
+}
+
+/** Widens the manifest to what the dataset now holds; it never shrinks. */
+async function recordCoverage(deps: BackfillDeps, target: Target): Promise<void> {
+  const extent = await deps.store.stats(target);
+  if (extent) await (await deps.coverage()).record(target, extent);
 }
 
 function provenance(adapter: ExchangeAdapter) {
@@ -114,7 +136,7 @@ export interface CopyOptions {
  * parts of up to FLUSH_ROWS rows, each part covering [committed, cut) exactly, so a retry
  * from the last checkpoint rewrites the same ranges and never duplicates a row.
  */
-export async function copyWindow(deps: BackfillDeps, input: WindowInput, opts: CopyOptions = {}): Promise<WindowResult> {
+export async function copyWindow(deps: Pick<BackfillDeps, 'store' | 'adapter'>, input: WindowInput, opts: CopyOptions = {}): Promise<WindowResult> {
   const adapter = deps.adapter(input.target.exchange);
   const endNs = BigInt(input.endNs);
   const state: WindowCheckpoint = opts.resumeFrom ? { ...opts.resumeFrom } : { committedNs: input.startNs, rows: 0, pages: 0, lastTs: null };

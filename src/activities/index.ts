@@ -6,7 +6,7 @@ import { createBackfillActivities } from './backfill.ts';
 
 export function createActivities(services: Services) {
   return {
-    ...createBackfillActivities({ store: services.store, adapter: (name) => services.adapter(name) }),
+    ...createBackfillActivities({ store: services.store, coverage: () => services.coverage(), adapter: (name) => services.adapter(name) }),
     async describeWorker(): Promise<{ worker: string; at: string }> {
       return { worker: `${hostname()}:${process.pid}`, at: new Date().toISOString() };
     },

@@ -85,10 +85,9 @@ export async function backfillResult(handle: WorkflowHandle<typeof backfill>, ru
   try {
     return await handle.result();
   } catch (e) {
-    if (e instanceof WorkflowFailedError && e.cause instanceof ApplicationFailure && e.cause.details?.[0]) {
-      return e.cause.details[0] as BackfillResult;
-    }
-    const message = e instanceof WorkflowFailedError ? (e.cause?.message ?? e.message) : (e as Error).message;
-    return { runId, state: 'failed', rowsWritten: 0, startNs: null, endNs: null, error: message };
+    if (!(e instanceof WorkflowFailedError)) throw e;
+    if (e.cause instanceof ApplicationFailure && e.cause.details?.[0]) return e.cause.details[0] as BackfillResult;
+    // Terminated, timed out or cancelled: no result of its own.
+    return { runId, state: 'failed', rowsWritten: 0, startNs: null, endNs: null, error: e.cause?.message ?? e.message };
   }
 }

@@ -37,7 +37,7 @@ export async function runBackfill(cfg: AppConfig, exchange: string, symbol: stri
   const request = backfillRequest(exchange, symbol, f);
   // Fail fast on a bad request, before any server or worker is started for it.
   await checkBackfillRequest(request, createAdapter(request.target.exchange, { restUrl: cfg.exchanges[request.target.exchange]?.restUrl }));
-  const session = await openSession(cfg, { needWorker: true });
+  const session = await openSession(cfg);
   try {
     const started = await startBackfill(session.services, request);
     const { namespace } = session.services.temporalTarget();
@@ -48,12 +48,15 @@ export async function runBackfill(cfg: AppConfig, exchange: string, symbol: stri
       console.log(`run ${started.runId}  (${started.workflowId})`);
       if (link) console.log(`Temporal UI: ${link}`);
     }
-    // A hosted server stops with this command, so the run is followed to its end.
-    if (!f.wait && !session.hostsServer) {
+    if (!session.hosted && !(await session.services.workerPolling())) {
+      process.stderr.write(`note: no worker polls task queue '${cfg.temporal.taskQueue}'; the run starts when one does (dccd start or dccd worker)\n`);
+    }
+    // A server hosted here stops with this command, so the run is followed to its end.
+    if (!f.wait && !session.hosted) {
       if (f.json) console.log(JSON.stringify(started));
       return 0;
     }
-    const result = await follow(session.services, started, f, session.hostsServer);
+    const result = await follow(session.services, started, f, session.hosted);
     if (f.json) console.log(JSON.stringify(result));
     else console.log(summary(result));
     return result.state === 'failed' ? 1 : 0;
@@ -89,7 +92,7 @@ async function follow(services: Services, started: StartedRun, f: BackfillFlags,
     await draw();
     if (tty) process.stderr.write('\n');
     if (outcome === 'detached') {
-      const where = hosted ? 'it resumes the next time `dccd start` (or a worker) runs' : 'it goes on in the background';
+      const where = hosted ? 'it pauses until a worker runs again (dccd start or dccd worker)' : 'it goes on in the background';
       process.stderr.write(`detached from run ${runId}; ${where}. Stop it with: dccd stop ${runId}\n`);
       return { ...(await backfillProgressAsResult(handle, runId)), detached: true };
     }

@@ -4,7 +4,7 @@ import { runHandle, stopBackfill } from '../api/backfills.ts';
 import { openSession } from './temporal-session.ts';
 
 export async function runStop(cfg: AppConfig, run: string): Promise<void> {
-  const session = await openSession(cfg, { needWorker: false });
+  const session = await openSession(cfg);
   try {
     const handle = await runHandle(session.services, run);
     await stopBackfill(handle);

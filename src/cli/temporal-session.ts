@@ -1,7 +1,8 @@
-// How a one-shot command (backfill, stop) reaches Temporal: the configured cluster, else the
-// embedded server of a running `dccd start`, else an embedded server and worker hosted by
-// this command for as long as it runs — so `dccd backfill ... --wait` works with nothing
-// else started.
+// How a one-shot command (backfill, stop) reaches Temporal: the configured cluster (whose
+// workers run the work), else the embedded server of a running `dccd start` (whose worker
+// does), else an embedded server and worker hosted by this command for as long as it runs —
+// so `dccd backfill ... --wait` works with nothing else started. A command never runs a
+// worker next to a running `dccd start`: in embedded mode one process owns the local state.
 import { Connection } from '@temporalio/client';
 import type { AppConfig } from '../config/app-config.ts';
 import { buildServices, type Services } from '../services.ts';
@@ -11,8 +12,8 @@ import { embeddedServer } from './daemon.ts';
 
 export interface TemporalSession {
   services: Services;
-  /** This process runs the server (and worker): the run pauses when it exits. */
-  hostsServer: boolean;
+  /** This process runs the server and a worker for the command: runs pause when it exits. */
+  hosted: boolean;
   uiUrl: string | undefined;
   close(): Promise<void>;
 }
@@ -31,7 +32,7 @@ async function reachable(address: string): Promise<boolean> {
   }
 }
 
-export async function openSession(cfg: AppConfig, opts: { needWorker: boolean }): Promise<TemporalSession> {
+export async function openSession(cfg: AppConfig): Promise<TemporalSession> {
   let server: DevServer | undefined;
   let address = cfg.temporal.address;
   const uiUrl = cfg.temporal.address || !cfg.temporal.ui ? undefined : `http://127.0.0.1:${cfg.temporal.uiPort}`;
@@ -45,16 +46,10 @@ export async function openSession(cfg: AppConfig, opts: { needWorker: boolean })
     throw new Error(`temporal.address: no Temporal server answers at ${address}`);
   }
   const services = buildServices(cfg, { temporalAddress: address });
-  let worker: RunningWorker | undefined;
-  if (opts.needWorker && (server || !(await services.workerPolling()))) {
-    if (!server && cfg.temporal.address) {
-      process.stderr.write(`note: no worker polls task queue '${cfg.temporal.taskQueue}'; running one in this process\n`);
-    }
-    worker = await startWorker(services);
-  }
+  const worker: RunningWorker | undefined = server ? await startWorker(services) : undefined;
   return {
     services,
-    hostsServer: Boolean(server),
+    hosted: Boolean(server),
     uiUrl,
     async close() {
       await worker?.shutdown();

@@ -157,6 +157,19 @@ export class ParquetStore {
     }
   }
 
+  /** Row count and ts extent of the whole dataset; null when it is empty. */
+  async stats(target: Target): Promise<{ rows: number; minTs: bigint; maxTs: bigint } | null> {
+    const t = checkTarget(target);
+    return this.#engine.use((conn) =>
+      retryVanished(async () => {
+        const source = await this.#sourceSql(conn, t.kind, await listParts(this.datasetPath(t)));
+        const r = await conn.runAndReadAll(`SELECT count(*), epoch_ns(min(ts)), epoch_ns(max(ts)) FROM ${source}`);
+        const [rows, minTs, maxTs] = r.getRows()[0]! as [bigint, bigint | null, bigint | null];
+        return minTs === null || maxTs === null ? null : { rows: Number(rows), minTs, maxTs };
+      }),
+    );
+  }
+
   /** Latest ts stored, from footer statistics; null for an empty dataset. */
   maxTs(target: Target): Promise<bigint | null> {
     return this.#edgeTs(target, 'max');

@@ -31,7 +31,10 @@ export async function startWorker(services: Services): Promise<RunningWorker> {
   // Temp files of writes a crash interrupted are invisible to readers; remove them now.
   await services.store.cleanTemp();
   const { address, namespace, taskQueue } = services.temporalTarget();
-  const connection = await NativeConnection.connect({ address });
+  const connection = await NativeConnection.connect({ address }).catch((e: Error) => {
+    const why = /Connection refused/i.test(e.message) ? 'connection refused' : e.message;
+    throw new Error(`temporal.address: no Temporal server answers at ${address} (${why})`);
+  });
   try {
     const worker = await Worker.create({
       connection,

@@ -20,16 +20,18 @@ export const RESOLVE: ActivityOptions = {
 
 /**
  * One window: up to a day of trades (~10^3 pages at Binance's budget, a few minutes) or ~10
- * pages of candles. The activity heartbeats every 5 s, also while a request waits out a 429,
- * so a heartbeat timeout of 30 s detects a dead worker quickly without false alarms; a retry
- * resumes from the checkpoint in the last heartbeat. startToClose only bounds a window that
- * is alive but stuck (e.g. a 418 ban of hours); 2 h is far above any healthy window.
+ * pages of candles. The activity heartbeats every 3 s, also while a request waits out a 429
+ * (heartbeats come from a timer, not from progress), so a heartbeat timeout of 10 s notices
+ * a dead worker within seconds — the window is then retried elsewhere and resumes from the
+ * checkpoint in the last heartbeat — while leaving room for a busy event loop. startToClose
+ * only bounds a window that is alive but stuck (e.g. a 418 ban of hours); 2 h is far above
+ * any healthy window.
  * Transient errors are retried for about an hour (1 s doubling to 1 min, 60 attempts) before
  * the run fails with the last error.
  */
 export const WINDOW: ActivityOptions = {
   startToCloseTimeout: '2 hours',
-  heartbeatTimeout: '30 seconds',
+  heartbeatTimeout: '10 seconds',
   retry: { ...retry, maximumAttempts: 60 },
 };
 

@@ -13,6 +13,7 @@ import { SEARCH_ATTRIBUTE_KEYS } from '../../src/workflows/definitions.ts';
 import { parseConfig } from '../../src/config/load-config.ts';
 import type { AppConfig } from '../../src/config/app-config.ts';
 import { freePort } from './ports.ts';
+import { freshSchema, seedEmbeddedDatabase, testDatabaseUrl } from './postgres.ts';
 
 let own: Promise<DevServer> | undefined;
 
@@ -49,11 +50,21 @@ const INDEXED_TYPE: Record<string, number> = {
   [SearchAttributeType.INT]: proto.temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_INT,
 };
 
-/** A config with a fresh data folder, namespace and task queue that no other test uses. */
+/**
+ * A config with a fresh data folder, namespace, task queue and coverage database that no
+ * other test uses: a schema of the real PostgreSQL when the run has one, else embedded.
+ */
 export async function testConfig(overrides: Record<string, unknown> = {}): Promise<AppConfig> {
   const data = mkdtempSync(join(tmpdir(), 'dccd-test-'));
   after(() => rmSync(data, { recursive: true, force: true }));
   const address = await temporalAddress();
   const namespace = await freshNamespace(address);
-  return parseConfig({ data, temporal: { address, namespace, taskQueue: `test-${randomUUID()}` }, ...overrides });
+  const pgUrl = testDatabaseUrl();
+  let database = {};
+  if (pgUrl) {
+    const schema = await freshSchema(pgUrl);
+    after(() => schema.drop());
+    database = { url: schema.databaseUrl };
+  } else await seedEmbeddedDatabase(data);
+  return parseConfig({ data, database, temporal: { address, namespace, taskQueue: `test-${randomUUID()}` }, ...overrides });
 }

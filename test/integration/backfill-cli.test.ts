@@ -8,11 +8,21 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { startSim, type Sim } from '../../src/sim/index.ts';
 import type { AppConfig } from '../../src/config/app-config.ts';
 import { testConfig } from '../helpers/temporal.ts';
+import { buildServices } from '../../src/services.ts';
+import { startWorker } from '../../src/worker/worker.ts';
 import { runDccd } from '../helpers/dccd-process.ts';
 
-const sim: Sim = await startSim({ port: 0, seed: 3 });
+// A 40 ms round trip keeps a year of candles busy long enough to interrupt.
+const sim: Sim = await startSim({ port: 0, seed: 3, latencyMs: 40 });
 after(() => sim.close());
-const cfg: AppConfig = await testConfig();
+const cfg: AppConfig = await testConfig({ exchanges: { binance: { restUrl: `${sim.url}/binance` } } });
+// Cluster mode, as the commands see it: TEMPORAL_ADDRESS is set and workers run elsewhere.
+const workerServices = buildServices(cfg);
+const worker = await startWorker(workerServices);
+after(async () => {
+  await worker.shutdown();
+  await workerServices.close();
+});
 const env: NodeJS.ProcessEnv = {
   DCCD_DATA: cfg.data,
   TEMPORAL_ADDRESS: cfg.temporal.address,
@@ -96,4 +106,20 @@ test('backfill --wait --json returns the result; read prints exactly what DuckDB
   assert.ok(readFileSync(out).subarray(0, 4).toString() === 'PAR1');
   conn.closeSync();
   db.closeSync();
+});
+
+test('Ctrl-C during backfill --wait detaches by default, and stops the run with --stop-on-exit', async () => {
+  const args = ['backfill', 'binance', 'BNBBTC', '--kind', 'ohlc', '--span', '1m', '--start', '2023-01-01', '--end', '2024-01-01', '--wait'];
+  const stopping = runDccd([...args, '--stop-on-exit'], env);
+  await stopping.waitFor(/window 1\//);
+  stopping.child.kill('SIGINT');
+  assert.equal((await stopping.exited).code, 0, stopping.output());
+  assert.match(stopping.output(), /stopping the run after the window in flight/);
+  assert.match(stopping.output(), /^stopped: [\d,]+ rows \[2023-01-01T00:00:00\.000000000Z, 2024-01-01T00:00:00\.000000000Z\)/m);
+
+  const detaching = runDccd(args.map((a) => (a === '2023-01-01' ? 'last' : a)), env);
+  await detaching.waitFor(/window 1\//);
+  detaching.child.kill('SIGINT');
+  assert.equal((await detaching.exited).code, 0, detaching.output());
+  assert.match(detaching.output(), /detached from run [0-9a-f-]{36}; it goes on in the background\. Stop it with: dccd stop /);
 });

@@ -116,3 +116,25 @@ test('a permanent error fails the run at once with a readable message; transient
   const log = (await backfillProgress(okHandle)).log.join('\n');
   assert.match(log, /50\d from binance, retry \d+\/\d+ in [\d.]+ s/);
 });
+
+test('after the local files are deleted, start=last fetches only what is newer than the coverage manifest records', async () => {
+  const env = await backfillEnv();
+  const first = await startBackfill(env.services, { target: OHLC, start: '2024-01-01', end: '2024-01-10' });
+  assert.equal((await backfillResult(await startedHandle(env.services, first), first.runId)).state, 'completed');
+  const stored = await env.services.store.stats(OHLC);
+  const recorded = await (await env.services.coverage()).get(OHLC);
+  assert.deepEqual({ minTs: recorded!.minTs, maxTs: recorded!.maxTs, rows: recorded!.rows }, stored);
+
+  await env.services.store.drop(OHLC);
+  const again = await startBackfill(env.services, { target: OHLC, start: 'last', end: '2024-01-15' });
+  const result = await backfillResult(await startedHandle(env.services, again), again.runId);
+  assert.equal(result.state, 'completed');
+  assert.equal(result.startNs, String(recorded!.maxTs + 1n));
+  const truth = env.sim.truth({ exchange: 'binance', symbol: 'BTCUSDT', kind: 'ohlc', span: '1m', start: String(recorded!.maxTs + 1n), end: '2024-01-15' });
+  assert.equal(result.rowsWritten, truth.rows);
+  assert.equal((await env.services.store.stats(OHLC))!.rows, truth.rows, 'only the newer rows were fetched');
+  // The manifest only widens: it still reaches back to the first run's start.
+  const widened = await (await env.services.coverage()).get(OHLC);
+  assert.equal(widened!.minTs, recorded!.minTs);
+  assert.equal(widened!.maxTs, BigInt(truth.last_ts!));
+});

@@ -462,3 +462,18 @@ test('dataset paths follow exchange/kind/SYMBOL and refuse unsafe names', async 
     assert.throws(() => store.datasetPath({ ...OHLC, span: undefined }), ValidationError);
   });
 });
+
+test('stats give the row count and ts extent of the whole dataset, null when empty', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'dccd-stats-'));
+  const store = new ParquetStore(dir);
+  t.after(async () => {
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  const target = { exchange: 'binance', symbol: 'BTC/USDT', kind: 'trades' } as const;
+  assert.equal(await store.stats(target), null);
+  const day = 86_400_000_000_000n;
+  const rows = [0n, 1n, day + 5n].map((ts, i) => ({ ts: 1_704_067_200_000_000_000n + ts, tradeId: String(i), price: 1, amount: 1, side: 'buy' as const }));
+  await store.write(target, rows, { startNs: rows[0]!.ts, endNs: rows[2]!.ts + 1n }, { source: 'test', adapterVersion: 't' });
+  assert.deepEqual(await store.stats(target), { rows: 3, minTs: rows[0]!.ts, maxTs: rows[2]!.ts });
+});

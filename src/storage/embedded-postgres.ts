@@ -1,0 +1,98 @@
+// Embedded Postgres (PGlite: Postgres compiled to WASM, running inside this process),
+// persisted under {data}/.dccd/pglite, so a lone `dccd start` needs no database server.
+// PGlite serves one process and does nothing to keep a second one out of its folder, where
+// two writers would corrupt it; a pid lock file next to the folder names its one owner.
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { PGlite, types } from '@electric-sql/pglite';
+import type { Transaction } from '@electric-sql/pglite';
+import { DccdError } from '../domain/errors.ts';
+import { tryLock } from './pid-lock.ts';
+import type { PidLock } from './pid-lock.ts';
+import type { SqlDatabase, SqlSession } from './sql-database.ts';
+
+const LOCK_POLL_MS = 200;
+
+export interface EmbeddedPostgresOptions {
+  /** How long to wait for another process to close the database; 0 (the default) fails at once. */
+  waitForLockMs?: number;
+  /** Told once per owner when opening has to wait for it. */
+  onWait?: (message: string) => void;
+}
+
+/** Another process (or this one) has the embedded database open. */
+export class EmbeddedDatabaseBusy extends DccdError {
+  override readonly type = 'EmbeddedDatabaseBusy';
+  override readonly retryable = true;
+  constructor(
+    readonly dir: string,
+    readonly ownerPid: number,
+    readonly lockPath: string,
+  ) {
+    super(
+      `the embedded database in ${dir} is in use by dccd process ${ownerPid}: stop that process, or set DATABASE_URL ` +
+        `to share a Postgres between processes (if no process ${ownerPid} is running, delete ${lockPath})`,
+    );
+  }
+}
+
+export function embeddedDatabasePaths(dataPath: string): { dir: string; lockPath: string } {
+  const state = join(dataPath, '.dccd');
+  return { dir: join(state, 'pglite'), lockPath: join(state, 'pglite.lock') };
+}
+
+export async function openEmbeddedPostgres(dataPath: string, opts: EmbeddedPostgresOptions = {}): Promise<SqlDatabase> {
+  const { dir, lockPath } = embeddedDatabasePaths(dataPath);
+  await mkdir(join(dataPath, '.dccd'), { recursive: true }); // PGlite creates only the last level
+  const lock = await acquire(dir, lockPath, opts);
+  let db: PGlite;
+  try {
+    // PGlite's default int8 parser answers a number when the value fits one, else a bigint.
+    db = await PGlite.create(dir, { parsers: { [types.INT8]: (text: string) => BigInt(text) } });
+  } catch (e) {
+    await lock.release();
+    throw e;
+  }
+  return {
+    ...session(db),
+    transaction: (fn) => db.transaction((tx) => fn(session(tx))),
+    async close() {
+      try {
+        await db.close();
+      } finally {
+        await lock.release();
+      }
+    },
+  };
+}
+
+async function acquire(dir: string, lockPath: string, { waitForLockMs = 0, onWait }: EmbeddedPostgresOptions): Promise<PidLock> {
+  const deadline = Date.now() + waitForLockMs;
+  let toldOwner: number | undefined;
+  for (;;) {
+    const got = await tryLock(lockPath);
+    if ('release' in got) return got;
+    const left = deadline - Date.now();
+    if (left <= 0) throw new EmbeddedDatabaseBusy(dir, got.ownerPid, lockPath);
+    if (got.ownerPid !== toldOwner) {
+      toldOwner = got.ownerPid;
+      onWait?.(
+        `the embedded database in ${dir} is in use by dccd process ${got.ownerPid}; waiting up to ${waitForLockMs / 1000}s ` +
+          `(set DATABASE_URL to share a Postgres between processes)`,
+      );
+    }
+    await sleep(Math.min(LOCK_POLL_MS, left));
+  }
+}
+
+function session(q: PGlite | Transaction): SqlSession {
+  return {
+    async query<T>(sql: string, params: unknown[] = []) {
+      return (await q.query<T>(sql, params)).rows;
+    },
+    async exec(sql) {
+      await q.exec(sql);
+    },
+  };
+}
