@@ -107,3 +107,20 @@ test('the Parquet files open in DuckDB with ts as TIMESTAMP_NS and the values th
   conn.closeSync();
   db.closeSync();
 });
+
+test('a book backfill stores one snapshot of the requested depth, levels counted from the best price', async () => {
+  const env = await backfillEnv();
+  const book: Target = { exchange: 'binance', symbol: 'BTC/USDT', kind: 'book' };
+  const { result } = await run(env, { target: book, start: 'last', depth: 50 });
+  assert.equal(result.state, 'completed');
+  assert.equal(result.rowsWritten, 100);
+  const rows = await env.services.store.readRows({ ...book, kind: 'book' });
+  const bids = rows.filter((r) => r.side === 'bid');
+  const asks = rows.filter((r) => r.side === 'ask');
+  assert.deepEqual(bids.map((r) => r.level), [...Array(50).keys()]);
+  assert.deepEqual(asks.map((r) => r.level), [...Array(50).keys()]);
+  assert.ok(bids.every((r, i) => i === 0 || r.price < bids[i - 1]!.price), 'bids descend');
+  assert.ok(asks.every((r, i) => i === 0 || r.price > asks[i - 1]!.price), 'asks ascend');
+  assert.ok(bids[0]!.price < asks[0]!.price, 'the book is not crossed');
+  assert.equal(new Set(rows.map((r) => r.ts)).size, 1, 'one snapshot time');
+});
