@@ -57,6 +57,10 @@ export async function runBackfill(cfg: AppConfig, exchange: string, symbol: stri
       return 0;
     }
     const result = await follow(session.services, started, f, session.hosted);
+    if (!result) {
+      if (f.json) console.log(JSON.stringify({ ...started, detached: true }));
+      return 0;
+    }
     if (f.json) console.log(JSON.stringify(result));
     else console.log(summary(result));
     return result.state === 'failed' ? 1 : 0;
@@ -65,15 +69,17 @@ export async function runBackfill(cfg: AppConfig, exchange: string, symbol: stri
   }
 }
 
-async function follow(services: Services, started: StartedRun, f: BackfillFlags, hosted: boolean): Promise<BackfillResult | (BackfillResult & { detached: true })> {
+/** Follows the run to its end; undefined when the user detached from it. */
+async function follow(services: Services, started: StartedRun, f: BackfillFlags, hosted: boolean): Promise<BackfillResult | undefined> {
   const handle = await startedHandle(services, started);
   const { runId } = started;
   const t0 = Date.now();
   const tty = process.stderr.isTTY && !f.json;
   let lastLine: string | undefined;
+  let asking = false; // no redraw over the Ctrl-C question
   const draw = async () => {
     const p = await backfillProgress(handle).catch(() => undefined);
-    if (!p) return;
+    if (!p || asking) return;
     if (tty) process.stderr.write(`\r\x1b[2K${renderProgress(p, Date.now() - t0)}`);
     else if (!f.json) {
       // Without a terminal, print the new log lines instead of redrawing (lines are timestamped).
@@ -82,30 +88,41 @@ async function follow(services: Services, started: StartedRun, f: BackfillFlags,
       lastLine = p.log.at(-1) ?? lastLine;
     }
   };
-  const timer = setInterval(() => void draw(), 500);
+  let drawing: Promise<void> = Promise.resolve();
+  const timer = setInterval(() => (drawing = draw()), 500);
   let detach: () => void = () => undefined;
   const detached = new Promise<'detached'>((res) => (detach = () => res('detached')));
-  const onSigint = () => void askOnInterrupt(f, hosted).then((choice) => (choice === 'stop' ? stopBackfill(handle) : detach()));
+  const onSigint = () => {
+    asking = true;
+    void askOnInterrupt(f, hosted).then((choice) => {
+      asking = false;
+      return choice === 'stop' ? stopBackfill(handle) : detach();
+    });
+  };
   process.on('SIGINT', onSigint);
   try {
-    const outcome = await Promise.race([backfillResult(handle, runId), detached]);
+    // The result call long-polls; on detach it is aborted so nothing outlives the connection.
+    const client = await services.temporal();
+    const polling = new AbortController();
+    const result = client.withAbortSignal(polling.signal, () => backfillResult(handle, runId));
+    const outcome = await Promise.race([result, detached]);
+    polling.abort();
+    await result.catch(() => undefined);
+    // No query may be left in flight when the connection closes.
+    clearInterval(timer);
+    await drawing;
     await draw();
     if (tty) process.stderr.write('\n');
     if (outcome === 'detached') {
       const where = hosted ? 'it pauses until a worker runs again (dccd start or dccd worker)' : 'it goes on in the background';
       process.stderr.write(`detached from run ${runId}; ${where}. Stop it with: dccd stop ${runId}\n`);
-      return { ...(await backfillProgressAsResult(handle, runId)), detached: true };
+      return undefined;
     }
     return outcome;
   } finally {
     clearInterval(timer);
     process.off('SIGINT', onSigint);
   }
-}
-
-async function backfillProgressAsResult(handle: Awaited<ReturnType<typeof startedHandle>>, runId: string): Promise<BackfillResult> {
-  const p = await backfillProgress(handle).catch(() => undefined);
-  return { runId, state: 'stopped', rowsWritten: p?.rowsWritten ?? 0, startNs: p?.startNs ?? null, endNs: p?.endNs ?? null };
 }
 
 /** Ctrl-C while following: stop the run, or only stop following it (the default). */
