@@ -4,7 +4,8 @@
 // A part's name is the window [startNs, endNs) it covers, so a retried write lands on the
 // same name and replaces the file instead of adding a second copy.
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { ValidationError } from '../domain/errors.ts';
 import { NS_PER_MS } from '../domain/time.ts';
 import type { Target } from '../domain/target.ts';
@@ -114,10 +115,18 @@ export function parsePartFileName(name: string): Window | undefined {
 
 // Temp files must not end in .parquet: DuckDB's glob `**/*.parquet` matches dot-files too
 // (checked with DuckDB 1.5.6), so a `.tmp-*.parquet` name would be read as data mid-write.
-const TEMP_NAME = /^\.tmp-[0-9a-f]{16}\.parquet-partial$/;
+// The writer's host (hashed) and pid are in the name, so start-up can remove at once what a
+// dead process of this host left, even in a data folder several hosts share.
+const TEMP_NAME = /^\.tmp-([0-9a-f]{8})-(\d+)-[0-9a-f]{16}\.parquet-partial$/;
+const HOST = createHash('sha256').update(hostname()).digest('hex').slice(0, 8);
 
-export const tempFileName = (): string => `.tmp-${randomBytes(8).toString('hex')}.parquet-partial`;
+export const tempFileName = (): string => `.tmp-${HOST}-${process.pid}-${randomBytes(8).toString('hex')}.parquet-partial`;
 export const isTempFileName = (name: string): boolean => TEMP_NAME.test(name);
+/** The pid that wrote a temp file, when it was a process of this host. */
+export const tempFileWriter = (name: string): number | undefined => {
+  const m = TEMP_NAME.exec(name);
+  return m && m[1] === HOST ? Number(m[2]) : undefined;
+};
 
 const EXCHANGE_FOLDER = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 

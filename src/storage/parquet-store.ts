@@ -3,7 +3,7 @@
 // TIMESTAMP_NS): DuckDB 1.5 reads flagged nanosecond columns as microseconds
 // (research/parquet-bench.md), so "UTC" is recorded in each file's key-value metadata instead.
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { DuckDBDataChunk, DuckDBVector, quotedIdentifier, quotedString } from '@duckdb/node-api';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type * as arrow from 'apache-arrow';
@@ -37,7 +37,7 @@ import {
   tsWithin,
 } from './parquet-columns.ts';
 import type { Window } from './parquet-layout.ts';
-import { contains, datasetDir, intersect, partFileName, partitionGrain, partitionsCovering, tempFileName } from './parquet-layout.ts';
+import { contains, datasetDir, intersect, partFileName, partitionGrain, partitionsCovering, tempFileName, tempFileWriter } from './parquet-layout.ts';
 import { hasOverlap, visibleWindows } from './part-precedence.ts';
 
 export interface Provenance {
@@ -182,14 +182,18 @@ export class ParquetStore {
 
   /**
    * Removes temp files left by interrupted writes (run at start-up); returns how many.
-   * Skips files younger than `minAgeMs`, which another process may still be writing.
+   * A file whose writer (a process of this host, named in the file) is dead goes at once;
+   * any other only when older than `minAgeMs`, since its writer may still be at work.
    */
   async cleanTemp(minAgeMs = TEMP_MIN_AGE_MS): Promise<number> {
     let removed = 0;
     for (const path of await findTempFiles(this.dataPath)) {
       if (this.#inFlight.has(path)) continue;
       const s = await stat(path).catch(() => undefined);
-      if (!s || Date.now() - s.mtimeMs < minAgeMs) continue;
+      if (!s) continue;
+      const writer = tempFileWriter(basename(path));
+      const orphan = writer !== undefined && writer !== process.pid && !isAlive(writer);
+      if (!orphan && Date.now() - s.mtimeMs < minAgeMs) continue;
       await rm(path, { force: true });
       removed++;
     }
@@ -423,6 +427,15 @@ const provenanceJson = (p: Provenance, stamp: bigint): string =>
 // ns as JSON numbers: exact in the text (Python and DuckDB parse them as int64); JS
 // consumers need a bigint-aware parser.
 const rangeJson = (w: Window): string => `{"start_ns":${w.startNs},"end_ns":${w.endNs}}`;
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 function footer(w: Window, provenance: string, stamp: bigint): Record<string, string> {
   return {

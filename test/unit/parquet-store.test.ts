@@ -9,6 +9,8 @@ import type { BookRow, OhlcRow, TradeRow } from '../../src/domain/records.ts';
 import type { Target } from '../../src/domain/target.ts';
 import { NS_PER_DAY, NS_PER_MIN } from '../../src/domain/time.ts';
 import { ParquetStore } from '../../src/storage/parquet-store.ts';
+import { tempFileName } from '../../src/storage/parquet-layout.ts';
+import { spawnSync } from 'node:child_process';
 
 const TRADES = { exchange: 'binance', symbol: 'BTC/USDT', kind: 'trades' } as const satisfies Target;
 const OHLC = { exchange: 'binance', symbol: 'BTC/USDT', kind: 'ohlc', span: '1m' } as const satisfies Target;
@@ -276,14 +278,19 @@ test('a side outside its values or a missing trade id is rejected with a Validat
   });
 });
 
-test('temp files of interrupted writes are ignored by read and removed by cleanTemp once stale', async () => {
+test('temp files of interrupted writes are ignored by read; cleanTemp removes those of dead local writers at once, others once stale', async () => {
   await withStore(async (store, dataPath) => {
     const rows = makeTrades(100, DAY0, NS_PER_DAY);
     const { files } = await store.write(TRADES, rows, { startNs: DAY0, endNs: DAY0 + NS_PER_DAY }, PROV);
-    const stale = join(dirname(files[0]!), '.tmp-00112233445566aa.parquet-partial');
-    const fresh = join(dirname(files[0]!), '.tmp-ffeeddccbbaa9988.parquet-partial');
+    // Written by another host: its writer may be alive, so only age makes it removable.
+    const stale = join(dirname(files[0]!), '.tmp-0badc0de-123-00112233445566aa.parquet-partial');
+    const fresh = join(dirname(files[0]!), '.tmp-0badc0de-123-ffeeddccbbaa9988.parquet-partial');
+    // Written by a process of this host that has exited.
+    const deadPid = spawnSync('true').pid!;
+    const orphan = join(dirname(files[0]!), tempFileName().replace(`-${process.pid}-`, `-${deadPid}-`));
     await copyFile(files[0]!, stale);
     await copyFile(files[0]!, fresh);
+    await copyFile(files[0]!, orphan);
     const hourAgo = new Date(Date.now() - 3_600_000);
     await utimes(stale, hourAgo, hourAgo);
     await writeFile(join(dataPath, '.dccd-unrelated'), 'not data');
@@ -291,7 +298,7 @@ test('temp files of interrupted writes are ignored by read and removed by cleanT
     assert.deepEqual(await store.readRows(TRADES), rows);
     const [[count]] = (await duckdbRows(`SELECT count(*) FROM read_parquet('${store.datasetPath(TRADES)}/**/*.parquet')`)) as [[bigint]];
     assert.equal(Number(count), rows.length);
-    assert.equal(await store.cleanTemp(), 1);
+    assert.equal(await store.cleanTemp(), 2);
     assert.deepEqual((await readdir(dirname(files[0]!))).sort(), [basename(fresh), basename(files[0]!)].sort());
     assert.equal(await store.cleanTemp(0), 1);
     assert.deepEqual(await readdir(dirname(files[0]!)), [basename(files[0]!)]);
