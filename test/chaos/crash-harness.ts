@@ -99,7 +99,8 @@ export async function runTrial(o: TrialOptions): Promise<TrialResult> {
     say(`run ${started.runId}: ${o.dataset}, kills ${o.kills.join(',')}`);
     const outcome = backfillUntilDone(services, started);
     let finished = false;
-    void outcome.finally(() => (finished = true));
+    const markFinished = () => (finished = true);
+    outcome.then(markFinished, markFinished);
     for (const [k, target] of o.kills.entries()) {
       await sleep(rand(...o.killEveryMs));
       if (finished) break;
@@ -164,7 +165,8 @@ async function retrying<T>(fn: () => Promise<T>, attempts = 120): Promise<T> {
     try {
       return await fn();
     } catch (e) {
-      const transient = /UNAVAILABLE|ECONNREFUSED|14 |connect|deadline|Unavailable/i.test(String((e as Error).message));
+      const text = `${(e as Error).message} ${((e as Error).cause as Error | undefined)?.message ?? ''}`;
+      const transient = /UNAVAILABLE|ECONNREFUSED|Connection dropped|connect|deadline/i.test(text);
       if (!transient || i >= attempts) throw e;
       await sleep(500);
     }
