@@ -102,7 +102,8 @@ async function fetchWindow(deps: BackfillDeps, input: WindowInput): Promise<Wind
   const ctx = Context.current();
   const resumed = ctx.info.heartbeatDetails as WindowCheckpoint | undefined;
   let last: WindowCheckpoint | undefined = resumed;
-  const beat = () => last && ctx.heartbeat(last);
+  // Beat from the start: a window's first part may take longer than the heartbeat timeout.
+  const beat = () => ctx.heartbeat(last);
   const timer = setInterval(beat, HEARTBEAT_EVERY_MS);
   try {
     const log: string[] = [];

@@ -72,6 +72,10 @@ export async function runStart(cfg: AppConfig): Promise<void> {
     stoppers.unshift(api.close);
     stoppers.push(() => services.close());
     if (server) stoppers.push(() => server.stop());
+    // This process runs the worker, so it owns the coverage store: open it before any run asks.
+    void services.coverage().catch((e) => process.stderr.write(`dccd: coverage store: ${(e as Error).message}\n`));
+    // Signal handlers first: a Ctrl-C right after the ready line must stop cleanly too.
+    const stopped = onShutdown(stoppers);
     const ui = server ? (server.uiUrl ?? 'off (headless)') : 'see your Temporal cluster';
     const secs = ((performance.now() - t0) / 1000).toFixed(1);
     console.log(`dccd ready in ${secs} s  API ${api.url}  Temporal UI ${ui}  Temporal ${services.temporalTarget().address}  data ${cfg.data}`);
@@ -79,7 +83,7 @@ export async function runStart(cfg: AppConfig): Promise<void> {
       process.stderr.write(`dccd: the worker stopped: ${(e as Error).message}\n`);
       process.kill(process.pid, 'SIGTERM');
     });
-    await onShutdown(stoppers);
+    await stopped;
   } catch (e) {
     for (const stop of stoppers.reverse()) await stop().catch(() => undefined);
     await server?.stop();
@@ -99,14 +103,16 @@ export async function runWorkerOnly(cfg: AppConfig): Promise<void> {
   const services = buildServices(cfg);
   const worker = await startWorker(services);
   const { address, taskQueue } = services.temporalTarget();
+  const stopped = onShutdown([() => worker.shutdown(), () => services.close()]);
   console.log(`dccd worker ready  Temporal ${address}  task queue ${taskQueue}`);
-  await Promise.race([onShutdown([() => worker.shutdown(), () => services.close()]), worker.done]);
+  await Promise.race([stopped, worker.done]);
 }
 
 export async function runApiOnly(cfg: AppConfig): Promise<void> {
   requireAddress(cfg, 'api');
   const services = buildServices(cfg);
   const api = await listenOrExplain(services);
+  const stopped = onShutdown([api.close, () => services.close()]);
   console.log(`dccd api ready  API ${api.url}  Temporal ${services.temporalTarget().address}`);
-  await onShutdown([api.close, () => services.close()]);
+  await stopped;
 }

@@ -159,9 +159,9 @@ export async function* paginateTrades(
 
 /** Orders decimal trade ids numerically (ids beyond 2^53 included). */
 export function compareNumericIds(a: string, b: string): number {
-  const x = BigInt(a);
-  const y = BigInt(b);
-  return x < y ? -1 : x > y ? 1 : 0;
+  // Canonical decimal ids (no sign, no leading zeros) order by length, then as text: no BigInt per row.
+  if (a.length !== b.length) return a.length < b.length ? -1 : 1;
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function resumeNs(range: HistoryRange): bigint {

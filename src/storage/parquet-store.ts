@@ -157,14 +157,21 @@ export class ParquetStore {
     }
   }
 
-  /** Row count and ts extent of the whole dataset; null when it is empty. */
+  /**
+   * Row count and ts extent of the whole dataset; null when it is empty. Footers answer it
+   * (no data read) unless parts overlap after an interrupted write.
+   */
   async stats(target: Target): Promise<{ rows: number; minTs: bigint; maxTs: bigint } | null> {
     const t = checkTarget(target);
     return this.#engine.use((conn) =>
       retryVanished(async () => {
-        const source = await this.#sourceSql(conn, t.kind, await listParts(this.datasetPath(t)));
-        const r = await conn.runAndReadAll(`SELECT count(*), epoch_ns(min(ts)), epoch_ns(max(ts)) FROM ${source}`);
-        const [rows, minTs, maxTs] = r.getRows()[0]! as [bigint, bigint | null, bigint | null];
+        const parts = await listParts(this.datasetPath(t));
+        if (parts.length === 0) return null;
+        const sql = hasOverlap(parts)
+          ? `SELECT count(*), epoch_ns(min(ts)), epoch_ns(max(ts)) FROM ${await this.#sourceSql(conn, t.kind, parts)}`
+          : `SELECT sum(row_group_num_rows), epoch_ns(min(stats_min_value::TIMESTAMP_NS)), epoch_ns(max(stats_max_value::TIMESTAMP_NS))
+             FROM parquet_metadata([${parts.map((p) => quotedString(p.path)).join(', ')}]) WHERE path_in_schema = 'ts'`;
+        const [rows, minTs, maxTs] = (await conn.runAndReadAll(sql)).getRows()[0]! as [bigint | null, bigint | null, bigint | null];
         return minTs === null || maxTs === null ? null : { rows: Number(rows), minTs, maxTs };
       }),
     );

@@ -138,3 +138,16 @@ test('after the local files are deleted, start=last fetches only what is newer t
   assert.equal(widened!.minTs, recorded!.minTs);
   assert.equal(widened!.maxTs, BigInt(truth.last_ts!));
 });
+
+test('a window that takes longer than the heartbeat timeout before its first part completes on its first attempt', { timeout: 90_000 }, async () => {
+  // 29 pages at 400 ms: ~12 s of fetching before the one part is written (timeout: 10 s).
+  const env = await backfillEnv({ latencyMs: 400 });
+  const trades: Target = { exchange: 'binance', symbol: 'BTC/USDT', kind: 'trades' };
+  const started = await startBackfill(env.services, { target: trades, start: '2024-03-01', end: '2024-03-02' });
+  const handle = await startedHandle(env.services, started);
+  const result = await backfillResult(handle, started.runId);
+  assert.equal(result.state, 'completed');
+  const history = await handle.fetchHistory();
+  const attempts = history.events!.filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes!.attempt);
+  assert.deepEqual(attempts, [1, 1], 'resolve and the one window, each on its first attempt');
+});
