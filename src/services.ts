@@ -39,11 +39,16 @@ export interface Services {
 
 const EMBEDDED_DB_WAIT_MS = 30_000;
 
-/** `temporalAddress` is required when the config names none (the embedded server's address). */
+/**
+ * `temporalAddress` is the embedded server's when the config names none; commands that never
+ * reach Temporal (read) need neither.
+ */
 export function buildServices(config: AppConfig, opts: { temporalAddress?: string } = {}): Services {
-  const address = opts.temporalAddress ?? config.temporal.address;
-  if (!address) throw new Error('no Temporal address: set TEMPORAL_ADDRESS or temporal.address, or use `dccd start`');
-  const target: TemporalTarget = { address, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue };
+  const configured = opts.temporalAddress ?? config.temporal.address;
+  const target = (): TemporalTarget => {
+    if (!configured) throw new Error('no Temporal address: set TEMPORAL_ADDRESS or temporal.address, or use `dccd start`');
+    return { address: configured, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue };
+  };
   // One limiter per venue for the whole process: budgets are per IP, shared by all activities.
   const limiters = new RateLimiters(
     Object.fromEntries(Object.entries(config.exchanges).flatMap(([name, x]) => (x?.requestBudget ? [[name, { budget: x.requestBudget }]] : []))),
@@ -78,12 +83,13 @@ export function buildServices(config: AppConfig, opts: { temporalAddress?: strin
       if (!a) adapters.set(name, (a = createAdapter(name, { restUrl, wsUrl }, { limiters })));
       return a;
     },
-    temporalTarget: () => target,
+    temporalTarget: target,
     temporal() {
+      const { address, namespace } = target();
       client ??= Connection.connect({ address }).then(
         (c) => {
           connection = c;
-          return new Client({ connection: c, namespace: target.namespace });
+          return new Client({ connection: c, namespace });
         },
         (e) => {
           client = undefined; // try again on the next call: the server may come back
@@ -94,9 +100,10 @@ export function buildServices(config: AppConfig, opts: { temporalAddress?: strin
     },
     async workerPolling() {
       const c = await this.temporal();
+      const { namespace, taskQueue } = target();
       const res = await c.workflowService.describeTaskQueue({
-        namespace: target.namespace,
-        taskQueue: { name: target.taskQueue },
+        namespace,
+        taskQueue: { name: taskQueue },
         taskQueueType: proto.temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
       });
       return (res.pollers?.length ?? 0) > 0;

@@ -2,9 +2,8 @@
 import { createInterface } from 'node:readline/promises';
 import type { AppConfig } from '../config/app-config.ts';
 import { checkBackfillRequest } from '../activities/backfill-plan.ts';
-import { createAdapter } from '../sources/registry.ts';
 import { backfillProgress, backfillResult, startBackfill, startedHandle, stopBackfill, type StartedRun } from '../api/backfills.ts';
-import type { Services } from '../services.ts';
+import { buildServices, type Services } from '../services.ts';
 import type { BackfillRequest, BackfillResult } from '../domain/job.ts';
 import { parseExchange, parseKind } from '../domain/target.ts';
 import { isoFromNs } from '../domain/time.ts';
@@ -36,7 +35,7 @@ export function backfillRequest(exchange: string, symbol: string, f: BackfillFla
 export async function runBackfill(cfg: AppConfig, exchange: string, symbol: string, f: BackfillFlags): Promise<number> {
   const request = backfillRequest(exchange, symbol, f);
   // Fail fast on a bad request, before any server or worker is started for it.
-  await checkBackfillRequest(request, createAdapter(request.target.exchange, { restUrl: cfg.exchanges[request.target.exchange]?.restUrl }));
+  await checkBackfillRequest(request, buildServices(cfg).adapter(request.target.exchange));
   const session = await openSession(cfg);
   try {
     const started = await startBackfill(session.services, request);

@@ -8,8 +8,7 @@ import type { AppConfig } from '../config/app-config.ts';
 import { ValidationError } from '../domain/errors.ts';
 import { checkTarget, parseExchange, parseKind, type Target } from '../domain/target.ts';
 import { isoFromNs, parseAbsoluteTime } from '../domain/time.ts';
-import { createAdapter } from '../sources/registry.ts';
-import { ParquetStore } from '../storage/parquet-store.ts';
+import { buildServices, type Services } from '../services.ts';
 
 export interface ReadFlags {
   kind: string;
@@ -22,26 +21,27 @@ export interface ReadFlags {
 
 const FORMATS = ['csv', 'json', 'parquet'] as const;
 
-export function readTarget(cfg: AppConfig, exchange: string, symbol: string, f: ReadFlags): Target {
+function readTarget(services: Services, exchange: string, symbol: string, f: ReadFlags): Target {
   const ex = parseExchange(exchange);
   const shaped = checkTarget({ exchange: ex, symbol, kind: parseKind(f.kind, '--kind'), ...(f.span && { span: f.span }) });
-  return { ...shaped, symbol: createAdapter(ex, { restUrl: cfg.exchanges[ex]?.restUrl }).parseSymbol(symbol) };
+  return { ...shaped, symbol: services.adapter(ex).parseSymbol(symbol) };
 }
 
 export async function runRead(cfg: AppConfig, exchange: string, symbol: string, f: ReadFlags): Promise<void> {
   if (!(FORMATS as readonly string[]).includes(f.format)) throw new ValidationError('--format', `'${f.format}' is not one of ${FORMATS.join(', ')}`);
   if (f.format === 'parquet' && !f.out) throw new ValidationError('--out', 'required for --format parquet');
-  const target = readTarget(cfg, exchange, symbol, f);
+  const services = buildServices(cfg);
+  const target = readTarget(services, exchange, symbol, f);
   const start = f.start === undefined ? undefined : parseAbsoluteTime(f.start, '--start');
   const end = f.end === undefined ? undefined : parseAbsoluteTime(f.end, '--end');
   if (start !== undefined && end !== undefined && end <= start) throw new ValidationError('--end', 'must be after --start (ranges are [start, end))');
-  const store = new ParquetStore(cfg.data);
+  const store = services.store;
   try {
     if (f.format === 'parquet') return await store.exportParquet(target, f.out!, start, end);
     const table = await store.read(target, start, end);
     await writeAtomically(f.out, (out) => (f.format === 'csv' ? writeCsv(table, out) : writeJsonLines(table, out)));
   } finally {
-    await store.close();
+    await services.close();
   }
 }
 
