@@ -11,7 +11,7 @@ import type { ExchangeAdapter } from '../sources/adapter.ts';
 
 /** Look-back for start=last on an empty dataset: candles are cheap, trades are not. */
 const DEFAULT_LOOKBACK_NS = { ohlc: 30n * NS_PER_DAY, trades: NS_PER_HOUR, book: 0n } as const;
-export const DEFAULT_BOOK_DEPTH = 100;
+const DEFAULT_BOOK_DEPTH = 100;
 
 export interface CheckedRequest {
   target: Target;

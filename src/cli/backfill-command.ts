@@ -21,7 +21,7 @@ export interface BackfillFlags {
   stopOnExit?: boolean;
 }
 
-export function backfillRequest(exchange: string, symbol: string, f: BackfillFlags): BackfillRequest {
+function backfillRequest(exchange: string, symbol: string, f: BackfillFlags): BackfillRequest {
   const depth = f.depth === undefined ? undefined : Number(f.depth);
   if (depth !== undefined && !(Number.isInteger(depth) && depth > 0)) throw new Error(`--depth: '${f.depth}' is not a positive integer`);
   return {

@@ -3,10 +3,9 @@
 // does), else an embedded server and worker hosted by this command for as long as it runs —
 // so `dccd backfill ... --wait` works with nothing else started. A command never runs a
 // worker next to a running `dccd start`: in embedded mode one process owns the local state.
-import { Connection } from '@temporalio/client';
 import type { AppConfig } from '../config/app-config.ts';
 import { buildServices, type Services } from '../services.ts';
-import type { DevServer } from '../worker/dev-server.ts';
+import { temporalAnswers, type DevServer } from '../worker/dev-server.ts';
 import { startWorker, type RunningWorker } from '../worker/worker.ts';
 import { embeddedServer } from './daemon.ts';
 
@@ -18,31 +17,17 @@ export interface TemporalSession {
   close(): Promise<void>;
 }
 
-async function reachable(address: string): Promise<boolean> {
-  try {
-    const c = await Connection.connect({ address, connectTimeout: 1000 });
-    try {
-      await c.withDeadline(Date.now() + 2000, () => c.workflowService.getSystemInfo({}));
-      return true;
-    } finally {
-      await c.close();
-    }
-  } catch {
-    return false;
-  }
-}
-
 export async function openSession(cfg: AppConfig): Promise<TemporalSession> {
   let server: DevServer | undefined;
   let address = cfg.temporal.address;
   const uiUrl = cfg.temporal.address || !cfg.temporal.ui ? undefined : `http://127.0.0.1:${cfg.temporal.uiPort}`;
   if (!address) {
     address = `127.0.0.1:${cfg.temporal.port}`;
-    if (!(await reachable(address))) {
+    if (!(await temporalAnswers(address))) {
       server = await embeddedServer(cfg);
       address = server.address;
     }
-  } else if (!(await reachable(address))) {
+  } else if (!(await temporalAnswers(address))) {
     throw new Error(`temporal.address: no Temporal server answers at ${address}`);
   }
   const services = buildServices(cfg, { temporalAddress: address });

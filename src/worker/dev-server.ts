@@ -125,24 +125,30 @@ function tryKillGroup(pid: number) {
   }
 }
 
+/** Whether a Temporal frontend answers at `address` within a couple of seconds. */
+export async function temporalAnswers(address: string): Promise<boolean> {
+  try {
+    const conn = await Connection.connect({ address, connectTimeout: 1000 });
+    try {
+      await conn.withDeadline(Date.now() + 2000, () => conn.healthService.check({}));
+      return true;
+    } finally {
+      await conn.close();
+    }
+  } catch {
+    return false;
+  }
+}
+
 async function waitReachable(address: string, exited: Promise<number | null>, tail: () => string): Promise<void> {
   let gone: number | null | undefined;
   void exited.then((c) => (gone = c));
   const deadline = Date.now() + 60_000;
   for (;;) {
     if (gone !== undefined) throw new Error(`the Temporal dev server exited (code ${gone}) before it was ready:\n${tail()}`);
-    try {
-      const conn = await Connection.connect({ address, connectTimeout: 1000 });
-      try {
-        await conn.healthService.check({});
-        return;
-      } finally {
-        await conn.close();
-      }
-    } catch {
-      if (Date.now() > deadline) throw new Error(`the Temporal dev server at ${address} was not ready after 60 s:\n${tail()}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    if (await temporalAnswers(address)) return;
+    if (Date.now() > deadline) throw new Error(`the Temporal dev server at ${address} was not ready after 60 s:\n${tail()}`);
+    await new Promise((r) => setTimeout(r, 200));
   }
 }
 
