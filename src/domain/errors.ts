@@ -69,5 +69,21 @@ export class ExchangeError extends DccdError {
   readonly retryAfterMs: number | undefined;
 }
 
+/**
+ * The local disk refused a read or write in a way no retry mends: permissions, a full or
+ * read-only file system, a file where a folder should be. `reason` is short and names the
+ * errno, e.g. 'permission denied (EACCES)'.
+ */
+export class StorageError extends DccdError {
+  override readonly type = 'StorageError';
+  constructor(
+    readonly path: string,
+    readonly reason: string,
+    readonly action: 'read' | 'write' = 'write',
+  ) {
+    super(`cannot ${action} ${path}: ${reason}`);
+  }
+}
+
 /** Error types a retry policy must never retry. */
-export const NON_RETRYABLE_TYPES = ['ValidationError', 'NoCapability', 'ExchangeRejected', 'NotFound'] as const;
+export const NON_RETRYABLE_TYPES = ['ValidationError', 'NoCapability', 'ExchangeRejected', 'NotFound', 'StorageError'] as const;

@@ -5,6 +5,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Partition, Window } from './parquet-layout.ts';
 import { intersect, isTempFileName, parsePartFileName, parsePartitionName } from './parquet-layout.ts';
+import { guardStorage } from './storage-failure.ts';
 
 export interface PartFile extends Window {
   path: string;
@@ -13,7 +14,7 @@ export interface PartFile extends Window {
 
 async function entries(dir: string): Promise<Dirent[]> {
   try {
-    return await readdir(dir, { withFileTypes: true });
+    return await guardStorage(dir, () => readdir(dir, { withFileTypes: true }), 'read');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw e;

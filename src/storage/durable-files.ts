@@ -1,6 +1,7 @@
 // File-system steps of a crash-safe write: data reaches the disk before its name appears,
 // and the rename is on disk before the write reports success.
-import { open, rmdir, stat } from 'node:fs/promises';
+import { mkdir, open, rmdir, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
 
 export async function syncFile(path: string): Promise<void> {
   const fh = await open(path, 'r');
@@ -41,4 +42,26 @@ export async function fileExists(path: string): Promise<boolean> {
       throw e;
     },
   );
+}
+
+/**
+ * mkdir -p that says why it failed. Node's recursive mkdir turns EROFS into ENOENT
+ * (nodejs/node#47098), which reads as a transient race: on ENOENT, creating the first missing
+ * folder alone surfaces the real error. A file where a folder should be (EEXIST) is reported
+ * as ENOTDIR, which is what any write below it would meet.
+ */
+export async function makeDirs(dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') throw Object.assign(new Error(`ENOTDIR: not a directory, mkdir '${dir}'`), { code: 'ENOTDIR', path: dir });
+    if (code !== 'ENOENT') throw e;
+    let missing = dir;
+    while (dirname(missing) !== missing && !(await fileExists(dirname(missing)))) missing = dirname(missing);
+    await mkdir(missing).catch((inner: NodeJS.ErrnoException) => {
+      if (inner.code !== 'EEXIST') throw inner;
+    });
+    await mkdir(dir, { recursive: true }); // a folder was removed meanwhile: once more
+  }
 }

@@ -2,7 +2,7 @@
 // through DuckDB. ts is stored as TIMESTAMP(NANOS) without the UTC-adjusted flag (DuckDB
 // TIMESTAMP_NS): DuckDB 1.5 reads flagged nanosecond columns as microseconds
 // (research/parquet-bench.md), so "UTC" is recorded in each file's key-value metadata instead.
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { DuckDBDataChunk, DuckDBVector, quotedIdentifier, quotedString } from '@duckdb/node-api';
 import type { DuckDBConnection } from '@duckdb/node-api';
@@ -17,7 +17,7 @@ import type { ColumnBatch } from './column-batch.ts';
 import { findTempFiles, listPartitions, listParts, listPartsIn } from './dataset-files.ts';
 import type { PartFile } from './dataset-files.ts';
 import { DuckDBEngine } from './duckdb.ts';
-import { fileExists, removeEmptyDirs, syncDir, syncFile } from './durable-files.ts';
+import { fileExists, makeDirs, removeEmptyDirs, syncDir, syncFile } from './durable-files.ts';
 import { KeyedLock } from './keyed-lock.ts';
 import {
   KIND_COLUMNS,
@@ -39,6 +39,7 @@ import {
 import type { Window } from './parquet-layout.ts';
 import { contains, datasetDir, intersect, partFileName, partitionGrain, partitionsCovering, tempFileName, tempFileWriter } from './parquet-layout.ts';
 import { hasOverlap, visibleWindows } from './part-precedence.ts';
+import { guardStorage } from './storage-failure.ts';
 
 export interface Provenance {
   /** Where the rows came from, e.g. 'binance:rest'. */
@@ -116,14 +117,16 @@ export class ParquetStore {
     const bounds = checkRows(t.kind, rows, range);
     const sorted = (isSortedUnique[t.kind] as (r: readonly AnyRow[]) => boolean)(rows);
     return this.#locks.run(dir, () =>
-      this.#engine.use(async (conn) => {
-        const existing = await listParts(dir, range);
-        const stamp = nextWriteStamp();
-        const kv = (w: Window) => footer(w, provenanceJson(provenance, stamp), stamp);
-        const written = bounds ? await this.#writeRows(conn, t, rows, { ...range, ...bounds }, sorted, kv) : { rows: 0, files: [] };
-        await this.#retire(conn, t.kind, existing.filter((p) => !written.files.includes(p.path)), range);
-        return written;
-      }),
+      this.#engine.use((conn) =>
+        guardStorage(dir, async () => {
+          const existing = await listParts(dir, range);
+          const stamp = nextWriteStamp();
+          const kv = (w: Window) => footer(w, provenanceJson(provenance, stamp), stamp);
+          const written = bounds ? await this.#writeRows(conn, t, rows, { ...range, ...bounds }, sorted, kv) : { rows: 0, files: [] };
+          await this.#retire(conn, t.kind, existing.filter((p) => !written.files.includes(p.path)), range);
+          return written;
+        }),
+      ),
     );
   }
 
@@ -146,15 +149,17 @@ export class ParquetStore {
     const t = checkTarget(target);
     const tmp = join(dirname(outPath), tempFileName());
     const kv = { [KV.timezone]: 'UTC', [KV.schema]: SCHEMA_VERSION };
-    try {
-      await this.#engine.use((conn) =>
-        retryVanished(async () => conn.run(copySql(await this.#rangeSql(conn, t, startNs, endNs, fileColumnsSql(t.kind)), tmp, kv))),
-      );
-      await syncFile(tmp);
-      await rename(tmp, outPath);
-    } finally {
-      await rm(tmp, { force: true });
-    }
+    await guardStorage(outPath, async () => {
+      try {
+        await this.#engine.use((conn) =>
+          retryVanished(async () => conn.run(copySql(await this.#rangeSql(conn, t, startNs, endNs, fileColumnsSql(t.kind)), tmp, kv))),
+        );
+        await syncFile(tmp);
+        await rename(tmp, outPath);
+      } finally {
+        await rm(tmp, { force: true });
+      }
+    });
   }
 
   /**
@@ -201,7 +206,7 @@ export class ParquetStore {
       const writer = tempFileWriter(basename(path));
       const orphan = writer !== undefined && writer !== process.pid && !isAlive(writer);
       if (!orphan && Date.now() - s.mtimeMs < minAgeMs) continue;
-      await rm(path, { force: true });
+      await guardStorage(path, () => rm(path, { force: true }));
       removed++;
     }
     return removed;
@@ -210,7 +215,7 @@ export class ParquetStore {
   /** Deletes every file of a dataset. */
   async drop(target: Target): Promise<void> {
     const dir = this.datasetPath(target);
-    await this.#locks.run(dir, () => rm(dir, { recursive: true, force: true }));
+    await this.#locks.run(dir, () => guardStorage(dir, () => rm(dir, { recursive: true, force: true })));
   }
 
   async close(): Promise<void> {
@@ -291,21 +296,25 @@ export class ParquetStore {
    * has no rows. Returns the row count.
    */
   async #writePart(conn: DuckDBConnection, select: string, path: string, kv: Record<string, string>): Promise<number> {
-    await mkdir(dirname(path), { recursive: true });
     const tmp = join(dirname(path), tempFileName());
     this.#inFlight.add(tmp);
-    try {
-      const n = (await conn.run(copySql(select, tmp, kv))).rowsChanged;
-      if (n > 0) {
-        await syncFile(tmp);
-        await rename(tmp, path);
-        await syncDir(dirname(path));
+    // Cleaning up inside the guard: where the write failed for good, removing the temp file
+    // fails the same way and must not hide that behind a raw error.
+    return guardStorage(path, async () => {
+      try {
+        await makeDirs(dirname(path));
+        const n = (await conn.run(copySql(select, tmp, kv))).rowsChanged;
+        if (n > 0) {
+          await syncFile(tmp);
+          await rename(tmp, path);
+          await syncDir(dirname(path));
+        }
+        return n;
+      } finally {
+        this.#inFlight.delete(tmp);
+        await rm(tmp, { force: true });
       }
-      return n;
-    } finally {
-      this.#inFlight.delete(tmp);
-      await rm(tmp, { force: true });
-    }
+    });
   }
 
   /**

@@ -12,8 +12,10 @@ export interface DccdProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export function runDccd(args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string): DccdProcess {
-  const child = spawn(process.execPath, [DCCD_BIN, ...args], { env: { ...process.env, ...env }, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+/** `prefix` runs dccd through another command, e.g. behind a refusing disk (disk-faults.ts). */
+export function runDccd(args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string, prefix: string[] = []): DccdProcess {
+  const [command, ...rest] = [...prefix, process.execPath, DCCD_BIN, ...args];
+  const child = spawn(command!, rest, { env: { ...process.env, ...env }, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));

@@ -3,20 +3,17 @@ import assert from 'node:assert/strict';
 import { copyFile, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { ValidationError } from '../../src/domain/errors.ts';
-import type { BookRow, OhlcRow, TradeRow } from '../../src/domain/records.ts';
 import type { Target } from '../../src/domain/target.ts';
 import { NS_PER_DAY, NS_PER_MIN } from '../../src/domain/time.ts';
 import { ParquetStore } from '../../src/storage/parquet-store.ts';
 import { tempFileName } from '../../src/storage/parquet-layout.ts';
 import { spawnSync } from 'node:child_process';
+import { DAY0, PROV, duckdbRows, makeBook, makeCandles, makeTrades, random } from '../helpers/store-fixtures.ts';
 
 const TRADES = { exchange: 'binance', symbol: 'BTC/USDT', kind: 'trades' } as const satisfies Target;
 const OHLC = { exchange: 'binance', symbol: 'BTC/USDT', kind: 'ohlc', span: '1m' } as const satisfies Target;
 const BOOK = { exchange: 'kraken', symbol: 'ETH/USD', kind: 'book' } as const satisfies Target;
-const PROV = { source: 'binance:rest', adapterVersion: 'binance-rest/1' };
-const DAY0 = 1_704_067_200_000_000_000n; // 2024-01-01T00:00:00Z
 
 async function withStore(fn: (store: ParquetStore, dataPath: string) => Promise<void>): Promise<void> {
   const dataPath = await mkdtemp(join(tmpdir(), 'dccd-store-'));
@@ -29,55 +26,6 @@ async function withStore(fn: (store: ParquetStore, dataPath: string) => Promise<
   }
 }
 
-/** Deterministic pseudo-random numbers, so a failure reproduces. */
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1_664_525 + 1_013_904_223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
-
-/** Trades at random ns (sub-µs digits almost never zero), ids increasing, over `spanNs`. */
-function makeTrades(n: number, startNs: bigint, spanNs: bigint, seed = 1, firstId = 1000): TradeRow[] {
-  const rnd = random(seed);
-  const ts = Array.from({ length: n }, () => startNs + BigInt(Math.floor(rnd() * Number(spanNs))));
-  ts.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  return ts.map((t, i) => ({
-    ts: t,
-    tradeId: String(firstId + i),
-    price: Math.round(42_000 + rnd() * 1000) / 100,
-    amount: Math.round(rnd() * 1e6) / 1e6,
-    side: rnd() < 0.5 ? 'buy' : 'sell',
-  }));
-}
-
-function makeCandles(n: number, startNs: bigint): OhlcRow[] {
-  return Array.from({ length: n }, (_, i) => ({
-    ts: startNs + BigInt(i) * NS_PER_MIN,
-    open: 100 + i,
-    high: 101.25 + i,
-    low: 99.5 + i,
-    close: 100.75 + i,
-    volume: 3.141592653589793 * (i + 1),
-    quoteVolume: i % 3 === 0 ? null : 1234.5 * i,
-    trades: i % 4 === 0 ? null : i * 7,
-  }));
-}
-
-function makeBook(snapshots: number, startNs: bigint, depth: number): BookRow[] {
-  const rows: BookRow[] = [];
-  for (let s = 0; s < snapshots; s++) {
-    const ts = startNs + BigInt(s) * 1_000_000_007n;
-    for (const side of ['ask', 'bid'] as const) {
-      for (let level = 0; level < depth; level++) {
-        rows.push({ ts, side, price: side === 'bid' ? 2000 - level * 0.01 : 2000.01 + level * 0.01, amount: 0.1 * (level + 1), level });
-      }
-    }
-  }
-  return rows;
-}
-
 const inRange = <R extends { ts: bigint }>(rows: readonly R[], start: bigint, end: bigint): R[] =>
   rows.filter((r) => r.ts >= start && r.ts < end);
 
@@ -85,17 +33,6 @@ async function partsOf(store: ParquetStore, target: Target): Promise<string[]> {
   const dir = store.datasetPath(target);
   const entries = await readdir(dir, { recursive: true }).catch(() => [] as string[]);
   return entries.filter((e) => e.endsWith('.parquet')).sort();
-}
-
-async function duckdbRows(sql: string): Promise<unknown[][]> {
-  const db = await DuckDBInstance.create(':memory:');
-  const conn = await db.connect();
-  try {
-    return (await conn.runAndReadAll(sql)).getRows() as unknown[][];
-  } finally {
-    conn.closeSync();
-    db.closeSync();
-  }
 }
 
 test('trades round-trip exactly, ns digits included', async () => {
