@@ -6,6 +6,7 @@ import { VERSION } from '../version.ts';
 import { runBackfill, type BackfillFlags } from './backfill-command.ts';
 import { runApiOnly, runStart, runWorkerOnly } from './daemon.ts';
 import { reportError } from './fail.ts';
+import { runMigrate } from './migrate-command.ts';
 import { runRead, type ReadFlags } from './read-command.ts';
 import { runStop } from './stop-command.ts';
 
@@ -116,6 +117,21 @@ program
   .argument('<run>', 'run id, or the workflow id (backfill/<exchange>/<kind>/<SYMBOL>)')
   .addHelpText('after', '\nExample:\n  dccd stop 0193f0c4-1b7e-7c1a-9d2e-6f1f1c0e2a11')
   .action(async (run: string) => runStop(config(), run));
+
+program
+  .command('migrate')
+  .description('move datasets stored in the first layout ({data}/{exchange}/{kind}/{SYMBOL}) to {data}/{kind}/exchange=…/symbol=…')
+  .addHelpText(
+    'after',
+    `
+Any dccd command does this by itself the first time it opens such a data folder; migrate
+does it on demand (e.g. after copying old datasets in) and prints one line per dataset moved.
+A part in both layouts keeps the newer write.
+
+Example:
+  DCCD_DATA=/srv/dccd/data dccd migrate`,
+  )
+  .action(async () => runMigrate(config()));
 
 program
   .command('sim')

@@ -107,7 +107,7 @@ export function datasetKind(t: Pick<Target, 'kind' | 'span'>): string {
   return t.kind === 'ohlc' ? `ohlc-${t.span}` : t.kind;
 }
 
-/** exchange/kind/SYMBOL: the dataset's identity, used for ids and paths. */
+/** exchange/kind/SYMBOL: the dataset's identity, used for workflow and manifest ids. */
 export function datasetId(t: Target): string {
   return `${t.exchange}/${datasetKind(t)}/${symbolSlug(t.symbol)}`;
 }

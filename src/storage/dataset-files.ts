@@ -12,7 +12,8 @@ export interface PartFile extends Window {
   partition: Partition;
 }
 
-async function entries(dir: string): Promise<Dirent[]> {
+/** What a folder holds; nothing when it does not exist. */
+export async function entries(dir: string): Promise<Dirent[]> {
   try {
     return await guardStorage(dir, () => readdir(dir, { withFileTypes: true }), 'read');
   } catch (e) {

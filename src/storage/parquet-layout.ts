@@ -1,6 +1,9 @@
 // Where a dataset's files live and what their names mean. Hive-style, so DuckDB, pyarrow and
-// polars read a dataset folder as is:
-//   {data}/{exchange}/{datasetKind}/{SYMBOL}/{partition}/part-{startNs}-{endNs}.parquet
+// polars read a dataset folder as is, and one glob over a kind reads every venue and symbol
+// with `exchange` and `symbol` columns (and prunes on them):
+//   {data}/{datasetKind}/exchange={exchange}/symbol={BASE-QUOTE}/{partition}/part-{startNs}-{endNs}.parquet
+// e.g. data/ohlc-1m/exchange=binance/symbol=BTC-USDT/month=2024-01/part-….parquet. The
+// first layout, {data}/{exchange}/{datasetKind}/{SYMBOL}/…, is moved once by layout-migration.ts.
 // A part's name is the window [startNs, endNs) it covers, so a retried write lands on the
 // same name and replaces the file instead of adding a second copy.
 import { join } from 'node:path';
@@ -130,11 +133,11 @@ export const tempFileWriter = (name: string): number | undefined => {
 
 const EXCHANGE_FOLDER = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 
-/** {data}/{exchange}/{datasetKind}/{SYMBOL}; every segment is checked before it touches a path. */
+/** {data}/{datasetKind}/exchange={exchange}/symbol={SYMBOL}; every segment is checked before it touches a path. */
 export function datasetDir(dataPath: string, target: Target): string {
   const t = checkTarget(target);
   if (!EXCHANGE_FOLDER.test(t.exchange)) {
     throw new ValidationError('exchange', `'${t.exchange}' is not a lower-case name of letters, digits, '-' and '_'`);
   }
-  return join(dataPath, t.exchange, datasetKind(t), symbolSlug(t.symbol));
+  return join(dataPath, datasetKind(t), `exchange=${t.exchange}`, `symbol=${symbolSlug(t.symbol)}`);
 }

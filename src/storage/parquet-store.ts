@@ -19,6 +19,8 @@ import type { PartFile } from './dataset-files.ts';
 import { DuckDBEngine } from './duckdb.ts';
 import { fileExists, makeDirs, removeEmptyDirs, syncDir, syncFile } from './durable-files.ts';
 import { KeyedLock } from './keyed-lock.ts';
+import { ensureLayout, migrateLayout } from './layout-migration.ts';
+import type { MovedDataset } from './layout-migration.ts';
 import {
   KIND_COLUMNS,
   ORDER_BY,
@@ -85,6 +87,8 @@ export class ParquetStore {
   readonly #locks = new KeyedLock();
   /** Temp files this store is writing right now; cleanTemp leaves them alone. */
   readonly #inFlight = new Set<string>();
+  /** Settles once the data folder is in the current layout (layout-migration.ts). */
+  #layout: Promise<void> | undefined;
 
   constructor(readonly dataPath: string) {
     // An in-memory database spills to ./.tmp of the working directory by default.
@@ -93,6 +97,13 @@ export class ParquetStore {
 
   datasetPath(target: Target): string {
     return datasetDir(this.dataPath, target);
+  }
+
+  /** Moves datasets still in the first layout into the current one; returns what it moved. */
+  async migrateLayout(): Promise<MovedDataset[]> {
+    const moved = await migrateLayout(this.dataPath, (paths) => this.#stampsOf(paths));
+    this.#layout = Promise.resolve();
+    return moved;
   }
 
   /**
@@ -116,6 +127,7 @@ export class ParquetStore {
     checkProvenance(provenance);
     const bounds = checkRows(t.kind, rows, range);
     const sorted = (isSortedUnique[t.kind] as (r: readonly AnyRow[]) => boolean)(rows);
+    await this.#ready();
     return this.#locks.run(dir, () =>
       this.#engine.use((conn) =>
         guardStorage(dir, async () => {
@@ -149,6 +161,7 @@ export class ParquetStore {
     const t = checkTarget(target);
     const tmp = join(dirname(outPath), tempFileName());
     const kv = { [KV.timezone]: 'UTC', [KV.schema]: SCHEMA_VERSION };
+    await this.#ready();
     await guardStorage(outPath, async () => {
       try {
         await this.#engine.use((conn) =>
@@ -168,6 +181,7 @@ export class ParquetStore {
    */
   async stats(target: Target): Promise<{ rows: number; minTs: bigint; maxTs: bigint } | null> {
     const t = checkTarget(target);
+    await this.#ready();
     return this.#engine.use((conn) =>
       retryVanished(async () => {
         const parts = await listParts(this.datasetPath(t));
@@ -198,6 +212,7 @@ export class ParquetStore {
    * any other only when older than `minAgeMs`, since its writer may still be at work.
    */
   async cleanTemp(minAgeMs = TEMP_MIN_AGE_MS): Promise<number> {
+    await this.#ready();
     let removed = 0;
     for (const path of await findTempFiles(this.dataPath)) {
       if (this.#inFlight.has(path)) continue;
@@ -215,11 +230,25 @@ export class ParquetStore {
   /** Deletes every file of a dataset. */
   async drop(target: Target): Promise<void> {
     const dir = this.datasetPath(target);
+    await this.#ready();
     await this.#locks.run(dir, () => guardStorage(dir, () => rm(dir, { recursive: true, force: true })));
   }
 
   async close(): Promise<void> {
     await this.#engine.close();
+  }
+
+  /** Migrates the data folder on first use, once per store; a failed attempt is retried by the next call. */
+  #ready(): Promise<void> {
+    this.#layout ??= ensureLayout(this.dataPath, (paths) => this.#stampsOf(paths)).catch((e: unknown) => {
+      this.#layout = undefined;
+      throw e;
+    });
+    return this.#layout;
+  }
+
+  #stampsOf(paths: string[]): Promise<Map<string, bigint>> {
+    return this.#engine.use((conn) => ranksOf(conn, paths));
   }
 
   // ---- writing -------------------------------------------------------------------------------
@@ -336,7 +365,7 @@ export class ParquetStore {
         const there = await footerOf(conn, path);
         if (BigInt(there[KV.writtenNs] ?? '0') >= rank) continue;
       }
-      const select = `SELECT ${fileColumnsSql(kind)} FROM read_parquet(${quotedString(p.path)}) WHERE ${tsWithin(w)}`;
+      const select = `SELECT ${fileColumnsSql(kind)} FROM ${readParquet([p.path])} WHERE ${tsWithin(w)}`;
       await this.#writePart(conn, select, path, { ...kv, [KV.timezone]: 'UTC', [KV.range]: rangeJson(w) });
     }
   }
@@ -345,6 +374,7 @@ export class ParquetStore {
 
   async #readBatch(target: Target, startNs?: bigint, endNs?: bigint): Promise<ColumnBatch> {
     const t = checkTarget(target);
+    await this.#ready();
     return this.#engine.use((conn) =>
       retryVanished(async () => collectBatch(t.kind, await conn.run(await this.#rangeSql(conn, t, startNs, endNs, readSelectSql(t.kind))))),
     );
@@ -367,7 +397,7 @@ export class ParquetStore {
     const cols = fileColumnsSql(kind);
     if (parts.length === 0) return emptySourceSql(kind);
     if (!hasOverlap(parts)) return `(SELECT ${cols} FROM ${readParquet(parts.map((p) => p.path))})`;
-    const ranks = await ranksOf(conn, parts);
+    const ranks = await ranksOf(conn, parts.map((p) => p.path));
     const selects: string[] = [];
     const whole: string[] = [];
     for (const { part, windows } of visibleWindows(parts.map((p) => ({ ...p, rank: ranks.get(p.path) ?? 0n })))) {
@@ -383,6 +413,7 @@ export class ParquetStore {
   async #edgeTs(target: Target, edge: 'min' | 'max'): Promise<bigint | null> {
     const t = checkTarget(target);
     const dir = this.datasetPath(t);
+    await this.#ready();
     const partitions = await listPartitions(dir);
     if (edge === 'max') partitions.reverse();
     return this.#engine.use((conn) =>
@@ -470,9 +501,10 @@ async function footerOf(conn: DuckDBConnection, path: string): Promise<Record<st
   return Object.fromEntries(r.getRows() as [string, string][]);
 }
 
-async function ranksOf(conn: DuckDBConnection, parts: readonly PartFile[]): Promise<Map<string, bigint>> {
+/** Write stamps of part files, by path as given. */
+async function ranksOf(conn: DuckDBConnection, paths: readonly string[]): Promise<Map<string, bigint>> {
   const r = await conn.runAndReadAll(
-    `SELECT file_name, decode(value) FROM parquet_kv_metadata([${parts.map((p) => quotedString(p.path)).join(', ')}]) ` +
+    `SELECT file_name, decode(value) FROM parquet_kv_metadata([${paths.map((p) => quotedString(p)).join(', ')}]) ` +
       `WHERE key = ${quotedString(KV.writtenNs)}::BLOB`,
   );
   return new Map((r.getRows() as [string, string][]).map(([file, v]) => [file, BigInt(v)]));

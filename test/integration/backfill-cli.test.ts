@@ -82,7 +82,7 @@ test('backfill --wait --json returns the result; read prints exactly what DuckDB
 
   const db = await DuckDBInstance.create(':memory:');
   const conn = await db.connect();
-  const dir = join(cfg.data, 'binance', 'ohlc-1h', 'BTC-USDT');
+  const dir = join(cfg.data, 'ohlc-1h', 'exchange=binance', 'symbol=BTC-USDT');
   const res = await conn.runAndReadAll(
     `SELECT epoch_ns(ts)::VARCHAR AS ts_ns, open, high, low, close, volume FROM read_parquet('${dir}/**/*.parquet', hive_partitioning = true)
      WHERE ts >= '2024-01-02' AND ts < '2024-01-03' ORDER BY ts`,

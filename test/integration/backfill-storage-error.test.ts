@@ -39,7 +39,7 @@ test('a backfill into a read-only data folder fails within seconds on its first 
   const seconds = (Date.now() - began) / 1000;
 
   assert.equal(result.state, 'failed');
-  const dataset = `${cfg.data}/binance/ohlc-1m/BTC-USDT`;
+  const dataset = `${cfg.data}/ohlc-1m/exchange=binance/symbol=BTC-USDT`;
   assert.match(result.error ?? '', new RegExp(`^cannot write ${dataset}/month=2024-01/part-\\d+-\\d+\\.parquet: read-only file system \\(EROFS\\)$`));
   assert.ok(seconds < 15, `failed after ${seconds.toFixed(1)} s`);
 

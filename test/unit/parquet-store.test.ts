@@ -296,11 +296,44 @@ test('DuckDB reads the dataset by glob with ts as TIMESTAMP_NS equal to readRows
       ['amount', 'DOUBLE'],
       ['side', 'VARCHAR'],
       ['date', 'DATE'],
+      ['exchange', 'VARCHAR'],
+      ['symbol', 'VARCHAR'],
     ]);
     const got = await duckdbRows(
       `SELECT epoch_ns(ts), trade_id, price, amount, side FROM read_parquet('${glob}', hive_partitioning = true) ORDER BY ts, trade_id`,
     );
     assert.deepEqual(got, (await store.readRows(TRADES)).map((r) => [r.ts, r.tradeId, r.price, r.amount, r.side]));
+  });
+});
+
+test('one glob over a kind reads every venue and symbol, with exchange and symbol columns that filter and prune', async () => {
+  await withStore(async (store, dataPath) => {
+    const range = { startNs: DAY0, endNs: DAY0 + 2n * NS_PER_DAY };
+    const datasets = [
+      { target: TRADES, rows: makeTrades(300, DAY0, 2n * NS_PER_DAY, 1, 1000) },
+      { target: { ...TRADES, symbol: 'ETH/USDT' }, rows: makeTrades(200, DAY0, 2n * NS_PER_DAY, 2, 5000) },
+      { target: { ...TRADES, exchange: 'kraken', symbol: 'ETH/USD' }, rows: makeTrades(100, DAY0, NS_PER_DAY, 3, 9000) },
+    ] as const;
+    for (const d of datasets) await store.write(d.target, d.rows, range, PROV);
+    const all = `read_parquet('${dataPath}/trades/**/*.parquet', hive_partitioning = true)`;
+    assert.deepEqual(await duckdbRows(`SELECT exchange, symbol, count(*)::INTEGER FROM ${all} GROUP BY ALL ORDER BY ALL`), [
+      ['binance', 'BTC-USDT', 300],
+      ['binance', 'ETH-USDT', 200],
+      ['kraken', 'ETH-USD', 100],
+    ]);
+    const eth = await duckdbRows(`SELECT exchange, epoch_ns(ts), trade_id, price, amount, side FROM ${all} WHERE symbol = 'ETH-USDT' ORDER BY ts, trade_id`);
+    assert.deepEqual(eth, datasets[1].rows.map((r) => ['binance', r.ts, r.tradeId, r.price, r.amount, r.side]));
+    // dccd's own reads list the files themselves and show only the kind's columns.
+    const table = await store.read(datasets[1].target);
+    assert.deepEqual(table.schema.fields.map((f) => f.name), ['ts', 'trade_id', 'price', 'amount', 'side']);
+    const out = join(dataPath, 'eth.parquet');
+    await store.exportParquet(datasets[2].target, out);
+    assert.deepEqual((await duckdbRows(`DESCRIBE SELECT * FROM read_parquet('${out}')`)).map((r) => r[0]), ['ts', 'trade_id', 'price', 'amount', 'side']);
+    // A file DuckDB cannot parse among binance's ETH parts (not the first file, whose schema
+    // DuckDB reads): a filter on exchange and symbol must never open it.
+    await writeFile(join(store.datasetPath(datasets[1].target), 'date=2024-01-02', `part-${DAY0}-${DAY0 + 1n}.parquet`), 'not parquet');
+    const [[n]] = (await duckdbRows(`SELECT count(*)::INTEGER FROM ${all} WHERE symbol = 'ETH-USD' AND exchange = 'kraken'`)) as [[number]];
+    assert.equal(n, 100);
   });
 });
 
@@ -397,10 +430,10 @@ test('drop deletes every file of a dataset and leaves the others', async () => {
   });
 });
 
-test('dataset paths follow exchange/kind/SYMBOL and refuse unsafe names', async () => {
+test('dataset paths follow kind/exchange=…/symbol=… and refuse unsafe names', async () => {
   await withStore(async (store, dataPath) => {
-    assert.equal(store.datasetPath(OHLC), join(dataPath, 'binance', 'ohlc-1m', 'BTC-USDT'));
-    assert.equal(store.datasetPath(BOOK), join(dataPath, 'kraken', 'book', 'ETH-USD'));
+    assert.equal(store.datasetPath(OHLC), join(dataPath, 'ohlc-1m', 'exchange=binance', 'symbol=BTC-USDT'));
+    assert.equal(store.datasetPath(BOOK), join(dataPath, 'book', 'exchange=kraken', 'symbol=ETH-USD'));
     assert.throws(() => store.datasetPath({ ...TRADES, symbol: '../etc' }), ValidationError);
     assert.throws(() => store.datasetPath({ ...TRADES, exchange: '..' as 'binance' }), ValidationError);
     assert.throws(() => store.datasetPath({ ...OHLC, span: undefined }), ValidationError);
