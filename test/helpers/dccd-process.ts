@@ -12,8 +12,9 @@ export interface DccdProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export function runDccd(args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string): DccdProcess {
-  const child = spawn(process.execPath, [DCCD_BIN, ...args], { env: { ...process.env, ...env }, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+/** `user`: run as this uid and gid (no supplementary groups), e.g. nobody's, where root would bypass permissions. */
+export function runDccd(args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string, user?: { uid: number; gid: number }): DccdProcess {
+  const child = spawn(process.execPath, [DCCD_BIN, ...args], { env: { ...process.env, ...env }, cwd, stdio: ['ignore', 'pipe', 'pipe'], ...user });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
