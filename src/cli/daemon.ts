@@ -2,6 +2,7 @@
 import { join } from 'node:path';
 import type { AppConfig } from '../config/app-config.ts';
 import { buildApi, listenApi } from '../api/server.ts';
+import { checkDataFolder } from '../config/path-checks.ts';
 import { buildServices, type Services } from '../services.ts';
 import { startDevServer, type DevServer } from '../worker/dev-server.ts';
 import { startWorker, type RunningWorker } from '../worker/worker.ts';
@@ -62,6 +63,7 @@ async function listenOrExplain(services: Services, worker?: RunningWorker): Prom
 
 export async function runStart(cfg: AppConfig): Promise<void> {
   const t0 = performance.now();
+  await checkDataFolder(cfg.data, { write: true });
   const server = cfg.temporal.address ? undefined : await embeddedServer(cfg);
   const stoppers: Stopper[] = [];
   try {
@@ -100,6 +102,7 @@ function requireAddress(cfg: AppConfig, command: string): string {
 
 export async function runWorkerOnly(cfg: AppConfig): Promise<void> {
   requireAddress(cfg, 'worker');
+  await checkDataFolder(cfg.data, { write: true });
   const services = buildServices(cfg);
   const worker = await startWorker(services);
   const { address, taskQueue } = services.temporalTarget();

@@ -1,5 +1,6 @@
 // The `dccd` command. Thin: parses flags and calls the same functions as the API.
 import { Command, Option } from 'commander';
+import { parsePort } from '../config/app-config.ts';
 import { loadConfig, DEFAULT_CONFIG_PATH } from '../config/load-config.ts';
 import { ValidationError } from '../domain/errors.ts';
 import { VERSION } from '../version.ts';
@@ -10,10 +11,25 @@ import { runMigrate } from './migrate-command.ts';
 import { runRead, type ReadFlags } from './read-command.ts';
 import { runStop } from './stop-command.ts';
 
+/**
+ * `--json` (backfill) asks for errors as one JSON object on stdout too. It is read from the
+ * arguments rather than the parsed options so that it also covers the errors commander
+ * raises while parsing them (an unknown option, a missing --kind).
+ */
+const operands = process.argv.indexOf('--');
+const jsonErrors = process.argv.slice(2, operands < 0 ? undefined : operands).includes('--json');
+
 const program = new Command('dccd')
   .description('Collects crypto market data (OHLC candles, trades, order books) from exchanges into Parquet, on Temporal.')
   .version(VERSION, '-V, --version')
   .addOption(new Option('-c, --config <path>', `config file (default ${DEFAULT_CONFIG_PATH} if present)`))
+  // Set before the commands are added, which copy it.
+  .configureOutput({
+    writeErr: (text) => {
+      if (!jsonErrors) process.stderr.write(text);
+    },
+    outputError: (text, write) => (jsonErrors ? reportError(new Error(text.trim().replace(/^error: /, '')), { json: true }) : write(text)),
+  })
   .showHelpAfterError()
   .addHelpText(
     'after',
@@ -74,12 +90,15 @@ program
   .option('--end <time>', 'a date, a date-time or ns; exclusive (default: now)')
   .option('--depth <levels>', 'book levels per side for --kind book (default 100)')
   .option('-w, --wait', 'follow the run with a progress bar until it ends')
-  .option('--json', 'print the run (or with --wait, its result) as JSON')
+  .option('--json', 'print the run (or with --wait, its result) as JSON, and an error as {"error", "field", "reason"} on stdout')
   .option('--stop-on-exit', 'with --wait: Ctrl-C stops the run instead of detaching from it')
   .addHelpText(
     'after',
     `
 Ranges are half-open, [start, end), in UTC; a date alone means its midnight.
+With --json, an error is one JSON object on stdout, e.g.
+  {"error":"--kind: unknown kind 'candles' (known: ohlc, trades, book)","field":"--kind","reason":"unknown kind 'candles' (known: ohlc, trades, book)"}
+and the exit code is non-zero.
 
 Examples:
   dccd backfill binance BTCUSDT --kind ohlc --span 1m --start 2024-01-01 --end 2024-03-01 --wait
@@ -99,14 +118,16 @@ program
   .option('-s, --span <span>', 'candle span for --kind ohlc')
   .option('--start <time>', 'a date, a date-time or ns (default: the first row)')
   .option('--end <time>', 'exclusive (default: after the last row)')
-  .option('-f, --format <format>', 'csv, json (one object per line; ts as ISO text and ts_ns as a string) or parquet', 'csv')
+  .option('-f, --format <format>', 'csv, json (an array), jsonl (one object per line) or parquet; ts as ISO text and ts_ns as a string', 'csv')
   .option('-o, --out <file>', 'write to a file (written whole, then renamed into place) instead of stdout')
   .addHelpText(
     'after',
     `
+A range with no rows prints a note on stderr (CSV still prints its header, JSON []) and exits 0.
+
 Examples:
   dccd read binance BTCUSDT --kind ohlc --span 1m --start 2024-02-01 --end 2024-02-02
-  dccd read binance BTCUSDT --kind trades --format json --out trades.jsonl
+  dccd read binance BTCUSDT --kind trades --format jsonl --out trades.jsonl
   dccd read binance BTCUSDT --kind ohlc --span 1h --format parquet --out btc-1h.parquet`,
   )
   .action(async (exchange: string, symbol: string, o: ReadFlags) => runRead(config(), exchange, symbol, o));
@@ -141,7 +162,7 @@ program
   .addHelpText('after', '\nExample:\n  dccd sim --port 9100 &\n  DCCD_BINANCE_REST_URL=http://127.0.0.1:9100/binance dccd backfill binance BTCUSDT --kind ohlc --span 1m --start 2024-01-01 --wait')
   .action(async (o: { port: string; seed: string }) => {
     const { startSim } = await import('../sim/index.ts');
-    const sim = await startSim({ port: positiveInt(o.port, '--port'), seed: positiveInt(o.seed, '--seed') });
+    const sim = await startSim({ port: parsePort(o.port, '--port'), seed: positiveInt(o.seed, '--seed') });
     console.log(`dccd sim ready  ${sim.url}  (binance REST ${sim.url}/binance)`);
     await new Promise<void>((resolve) => process.once('SIGINT', resolve).once('SIGTERM', resolve));
     await sim.close();
@@ -155,5 +176,5 @@ function positiveInt(v: string, flag: string): number {
 try {
   await program.parseAsync(process.argv);
 } catch (e) {
-  process.exitCode = reportError(e);
+  process.exitCode = reportError(e, { json: jsonErrors });
 }

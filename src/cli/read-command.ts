@@ -1,14 +1,16 @@
-// `dccd read`: a range of a dataset back out of the store, as CSV, JSON lines or Parquet.
+// `dccd read`: a range of a dataset back out of the store, as CSV, JSON, JSON lines or Parquet.
 import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import type * as arrow from 'apache-arrow';
 import type { AppConfig } from '../config/app-config.ts';
+import { checkDataFolder, checkOutFile } from '../config/path-checks.ts';
 import { ValidationError } from '../domain/errors.ts';
-import { checkTarget, parseExchange, parseKind, type Target } from '../domain/target.ts';
+import { checkTarget, datasetKind, parseExchange, parseKind, type Target } from '../domain/target.ts';
 import { isoFromNs, parseAbsoluteTime } from '../domain/time.ts';
 import { buildServices, type Services } from '../services.ts';
+import type { ParquetStore } from '../storage/parquet-store.ts';
 
 export interface ReadFlags {
   kind: string;
@@ -19,7 +21,7 @@ export interface ReadFlags {
   out?: string;
 }
 
-const FORMATS = ['csv', 'json', 'parquet'] as const;
+const FORMATS = ['csv', 'json', 'jsonl', 'parquet'] as const;
 
 function readTarget(services: Services, exchange: string, symbol: string, f: ReadFlags): Target {
   const ex = parseExchange(exchange);
@@ -35,14 +37,26 @@ export async function runRead(cfg: AppConfig, exchange: string, symbol: string, 
   const start = f.start === undefined ? undefined : parseAbsoluteTime(f.start, '--start');
   const end = f.end === undefined ? undefined : parseAbsoluteTime(f.end, '--end');
   if (start !== undefined && end !== undefined && end <= start) throw new ValidationError('--end', 'must be after --start (ranges are [start, end))');
+  await checkDataFolder(cfg.data, { write: false });
+  if (f.out) await checkOutFile(f.out, '--out');
   const store = services.store;
   try {
     if (f.format === 'parquet') return await store.exportParquet(target, f.out!, start, end);
     const table = await store.read(target, start, end);
-    await writeAtomically(f.out, (out) => (f.format === 'csv' ? writeCsv(table, out) : writeJsonLines(table, out)));
+    const format = TEXT_FORMATS[f.format as keyof typeof TEXT_FORMATS];
+    await writeAtomically(f.out, (out) => writeRows(table, out, format));
+    if (table.numRows === 0) process.stderr.write(`${await noRowsNote(store, target, start, end)}\n`);
   } finally {
     await services.close();
   }
+}
+
+/** `note: no rows in [start, end) for binance BTC/USDT ohlc-1m`, and what the dataset does hold. */
+async function noRowsNote(store: ParquetStore, target: Target, start: bigint | undefined, end: bigint | undefined): Promise<string> {
+  const range = start === undefined && end === undefined ? '' : ` in [${start === undefined ? '…' : isoFromNs(start)}, ${end === undefined ? '…' : isoFromNs(end)})`;
+  const stats = await store.stats(target);
+  const held = stats ? `its rows run from ${isoFromNs(stats.minTs)} to ${isoFromNs(stats.maxTs)}` : 'the dataset has no data at all';
+  return `note: no rows${range} for ${target.exchange} ${target.symbol} ${datasetKind(target)}; ${held}`;
 }
 
 /** To a temp file renamed into place (never a half-written file), or to stdout. */
@@ -64,19 +78,48 @@ async function writeAtomically(path: string | undefined, fn: (out: Writable) => 
 
 type Value = string | number | bigint | null;
 
+/** How rows become text: `head`, then each row's `row` text with `between` between them, then `tail`. */
+interface TextFormat {
+  head: (columns: string[]) => string;
+  row: (ns: bigint, values: [string, Value][]) => string;
+  between: string;
+  tail: (rows: number) => string;
+}
+
+/** ts as ISO text and ts_ns as a string in every format, so nothing loses precision. */
+function jsonRow(ns: bigint, values: [string, Value][]): string {
+  const row: Record<string, unknown> = { ts: isoFromNs(ns), ts_ns: String(ns) };
+  for (const [n, v] of values) row[n] = typeof v === 'bigint' ? Number(v) : v;
+  return JSON.stringify(row);
+}
+
+const TEXT_FORMATS: Record<Exclude<(typeof FORMATS)[number], 'parquet'>, TextFormat> = {
+  csv: {
+    head: (columns) => `${['ts', 'ts_ns', ...columns].join(',')}\n`,
+    row: (ns, values) => `${isoFromNs(ns)},${ns},${values.map(([, v]) => csvValue(v)).join(',')}\n`,
+    between: '',
+    tail: () => '',
+  },
+  // One document, an array, written a row at a time: a large read never becomes one string.
+  json: { head: () => '[', row: (ns, values) => `\n${jsonRow(ns, values)}`, between: ',', tail: (rows) => (rows ? '\n]\n' : ']\n') },
+  jsonl: { head: () => '', row: (ns, values) => `${jsonRow(ns, values)}\n`, between: '', tail: () => '' },
+};
+
 /**
- * Writes one line per row. `line` gets the row's ts (read from the column's int64 values:
- * Arrow's own accessor rounds ns timestamps to ms) and the other columns by name.
+ * Writes the table in `format`. Each row's ts is read from the column's int64 values (Arrow's
+ * own accessor rounds ns timestamps to ms); the other columns by name.
  */
-async function writeLines(table: arrow.Table, out: Writable, header: string | undefined, line: (ns: bigint, values: [string, Value][]) => string) {
-  if (header) await emit(out, header);
+async function writeRows(table: arrow.Table, out: Writable, format: TextFormat): Promise<void> {
+  await emit(out, format.head(table.schema.fields.map((f) => f.name).filter((n) => n !== 'ts')));
+  let rows = 0;
   for (const batch of table.batches) {
     const ts = batch.getChild('ts')!.data[0]!;
     const tsValues = ts.values as BigInt64Array;
     const others = batch.schema.fields.map((f, ci) => [f.name, batch.getChildAt(ci)!] as const).filter(([n]) => n !== 'ts');
     let chunk = '';
-    for (let i = 0; i < batch.numRows; i++) {
-      chunk += line(tsValues[ts.offset + i]!, others.map(([n, v]) => [n, v.get(i) as Value]));
+    for (let i = 0; i < batch.numRows; i++, rows++) {
+      if (rows > 0) chunk += format.between;
+      chunk += format.row(tsValues[ts.offset + i]!, others.map(([n, v]) => [n, v.get(i) as Value]));
       if (chunk.length > 1 << 16) {
         await emit(out, chunk);
         chunk = '';
@@ -84,28 +127,15 @@ async function writeLines(table: arrow.Table, out: Writable, header: string | un
     }
     await emit(out, chunk);
   }
+  await emit(out, format.tail(rows));
 }
 
 async function emit(out: Writable, text: string): Promise<void> {
   if (text && !out.write(text)) await once(out, 'drain');
 }
 
-function writeCsv(table: arrow.Table, out: Writable): Promise<void> {
-  const names = table.schema.fields.map((f) => f.name).filter((n) => n !== 'ts');
-  return writeLines(table, out, `${['ts', 'ts_ns', ...names].join(',')}\n`, (ns, values) => `${isoFromNs(ns)},${ns},${values.map(([, v]) => csvValue(v)).join(',')}\n`);
-}
-
 function csvValue(v: Value): string {
   if (v === null) return '';
   const s = String(v);
   return /[",\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
-}
-
-/** One JSON object per line; ts as ISO text and as a ns string, so nothing loses precision. */
-function writeJsonLines(table: arrow.Table, out: Writable): Promise<void> {
-  return writeLines(table, out, undefined, (ns, values) => {
-    const row: Record<string, unknown> = { ts: isoFromNs(ns), ts_ns: String(ns) };
-    for (const [n, v] of values) row[n] = typeof v === 'bigint' ? Number(v) : v;
-    return `${JSON.stringify(row)}\n`;
-  });
 }

@@ -4,6 +4,7 @@
 // so `dccd backfill ... --wait` works with nothing else started. A command never runs a
 // worker next to a running `dccd start`: in embedded mode one process owns the local state.
 import type { AppConfig } from '../config/app-config.ts';
+import { checkDataFolder } from '../config/path-checks.ts';
 import { buildServices, type Services } from '../services.ts';
 import { temporalAnswers, type DevServer } from '../worker/dev-server.ts';
 import { startWorker, type RunningWorker } from '../worker/worker.ts';
@@ -18,6 +19,7 @@ export interface TemporalSession {
 }
 
 export async function openSession(cfg: AppConfig): Promise<TemporalSession> {
+  await checkDataFolder(cfg.data, { write: !cfg.temporal.address }); // only an embedded server and worker write here
   let server: DevServer | undefined;
   let address = cfg.temporal.address;
   const uiUrl = cfg.temporal.address || !cfg.temporal.ui ? undefined : `http://127.0.0.1:${cfg.temporal.uiPort}`;

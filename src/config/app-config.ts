@@ -1,10 +1,24 @@
 // AppConfig: everything dccd reads from dccd.yml and the environment, validated by zod so a
 // bad file fails with one line per problem naming the key path and the reason.
 import { z } from 'zod';
+import { ValidationError } from '../domain/errors.ts';
 import { EXCHANGES, KINDS, parseSpan } from '../domain/target.ts';
 import { parseTimeInput } from '../domain/time.ts';
 
-const port = z.number().int().min(0).max(65_535);
+const MAX_PORT = 65_535;
+const notAPort = (shown: string) => `${shown} is not a port (0–${MAX_PORT})`;
+/** How a value appears in a message: text quoted, as the user typed it; numbers bare. */
+const shown = (v: unknown) => (typeof v === 'string' ? `'${v}'` : String(v));
+
+const notAPortIssue = { error: (i: { input?: unknown }) => notAPort(shown(i.input)) };
+const port = z.number(notAPortIssue).int(notAPortIssue).min(0, notAPortIssue).max(MAX_PORT, notAPortIssue);
+
+/** A port typed as text (a flag, an environment variable): digits only, 0–65535. */
+export function parsePort(text: string, field: string): number {
+  const n = /^\d{1,5}$/.test(text) ? Number(text) : NaN;
+  if (!(n <= MAX_PORT)) throw new ValidationError(field, notAPort(shown(text)));
+  return n;
+}
 const url = (protocols: string[]) =>
   z.string().refine(
     (s) => {
@@ -91,7 +105,10 @@ export const AppConfigSchema = z
     temporal: z
       .strictObject({
         /** host:port of a Temporal server; unset = the embedded dev server. */
-        address: z.string().regex(/^[^\s:]+:\d+$/, 'host:port').optional(),
+        address: z
+          .string()
+          .regex(/^[^\s:]+:\d+$/, { error: (i) => `${shown(i.input)} is not host:port` })
+          .optional(),
         namespace: z.string().min(1).default('default'),
         taskQueue: z.string().min(1).default('dccd'),
         /** Port of the embedded server's gRPC frontend. */
@@ -125,6 +142,9 @@ export const AppConfigSchema = z
       if (typeof api?.host === 'string' && !isLoopback(api.host) && !api.token) {
         ctx.addIssue({ code: 'custom', path: ['api', 'token'], message: `required when api.host (${api.host}) is not a loopback address` });
       }
+      for (const clash of portClashes(cfg as Partial<AppConfigBase>)) {
+        ctx.addIssue({ code: 'custom', path: clash.key, message: `${clash.port} is also ${clash.sameAs.join('.')}`, params: clash });
+      }
       const seen = new Set<string>();
       (Array.isArray(cfg.jobs) ? cfg.jobs : []).forEach((j, i) => {
         if (typeof j?.id !== 'string') return;
@@ -143,3 +163,34 @@ export type JobConfig = AppConfig['jobs'][number];
 export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
+
+/** Two listening keys on one port: `key` is reported, naming `sameAs`, the one before it. */
+export interface PortClash {
+  key: string[];
+  sameAs: string[];
+  port: number;
+}
+
+/**
+ * The ports a `dccd start` binds that fall on one address: the embedded server's gRPC
+ * frontend and Web UI on 127.0.0.1 (only when no temporal.address names a cluster), and the
+ * API on api.host, which shares them when it is a loopback address or a wildcard (0.0.0.0
+ * and :: take the port on loopback too). Port 0 asks for any free port, so never clashes.
+ * The input may hold invalid values (the check runs next to the others), hence the typeof guards.
+ */
+function portClashes(cfg: Partial<AppConfigBase>): PortClash[] {
+  const { api, temporal } = cfg;
+  const embedded = temporal?.address === undefined;
+  const bound: { key: string[]; port: unknown }[] = [
+    ...(typeof api?.host === 'string' && (isLoopback(api.host) || isWildcard(api.host)) ? [{ key: ['api', 'port'], port: api.port }] : []),
+    ...(embedded ? [{ key: ['temporal', 'port'], port: temporal?.port }] : []),
+    ...(embedded && temporal?.ui !== false ? [{ key: ['temporal', 'uiPort'], port: temporal?.uiPort }] : []),
+  ];
+  const listening = bound.filter((b): b is { key: string[]; port: number } => typeof b.port === 'number' && b.port !== 0);
+  return listening.flatMap((b, i) => {
+    const earlier = listening.slice(0, i).find((a) => a.port === b.port);
+    return earlier ? [{ key: b.key, sameAs: earlier.key, port: b.port }] : [];
+  });
+}
+
+const isWildcard = (host: string) => host === '0.0.0.0' || host === '::';

@@ -3,19 +3,47 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, resolve, dirname } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { z } from 'zod';
+import { ValidationError } from '../domain/errors.ts';
 import { EXCHANGES } from '../domain/target.ts';
-import { AppConfigSchema, type AppConfig } from './app-config.ts';
+import { AppConfigSchema, parsePort, type AppConfig, type PortClash } from './app-config.ts';
 
 export const DEFAULT_CONFIG_PATH = './dccd.yml';
 
-/** A config that failed validation; `problems` holds one line per issue. */
+/** One problem: the key path (or the environment variable) at fault, and why. */
+export interface ConfigProblem {
+  field: string;
+  reason: string;
+}
+
+/**
+ * A configuration that failed validation. Problems of the file are listed under its name
+ * (a single one on the same line); problems of an environment variable name the variable,
+ * one line each, since the file is not at fault.
+ */
 export class ConfigError extends Error {
+  readonly problems: string[];
   constructor(
-    readonly source: string,
-    readonly problems: string[],
+    readonly source: string | undefined,
+    readonly fileProblems: ConfigProblem[],
+    readonly envProblems: ConfigProblem[] = [],
   ) {
-    super(`${source}: invalid configuration\n${problems.map((p) => `  ${p}`).join('\n')}`);
+    const line = (p: ConfigProblem) => (p.field ? `${p.field}: ${p.reason}` : p.reason);
+    super([...envProblems.map(line), ...underFile(source, fileProblems.map(line))].join('\n'));
+    this.problems = [...envProblems, ...fileProblems].map(line);
   }
+
+  /** The problem when there is exactly one, for reports that name a field. */
+  get only(): ConfigProblem | undefined {
+    const all = [...this.envProblems, ...this.fileProblems];
+    return all.length === 1 ? all[0] : undefined;
+  }
+}
+
+/** A file's problems under its name: one on the same line, several indented below it. */
+function underFile(source: string | undefined, lines: string[]): string[] {
+  if (!source || lines.length === 0) return lines;
+  if (lines.length === 1) return [`${source}: ${lines[0]}`];
+  return [`${source}: invalid configuration`, ...lines.map((l) => `  ${l}`)];
 }
 
 export interface LoadOptions {
@@ -29,20 +57,24 @@ export function loadConfig(opts: LoadOptions = {}): AppConfig {
   const env = opts.env ?? process.env;
   const cwd = opts.cwd ?? process.cwd();
   const path = resolve(cwd, opts.path ?? DEFAULT_CONFIG_PATH);
-  let raw: unknown = {};
-  if (existsSync(path)) raw = readYaml(path);
-  else if (opts.path) throw new ConfigError(opts.path, [`file not found: ${path}`]);
-  const source = existsSync(path) ? path : 'defaults';
-  const withEnv = applyEnv(raw ?? {}, env, source);
-  const cfg = parseConfig(withEnv, source);
+  const file = existsSync(path) ? path : undefined;
+  if (!file && opts.path) throw new ConfigError(opts.path, [{ field: '', reason: `file not found: ${path}` }]);
+  const overrides = environmentOverrides(env);
+  const raw = withOverrides(file ? readYaml(file) : {}, overrides.values, file);
+  const result = AppConfigSchema.safeParse(raw);
+  const problems = result.success ? [] : result.error.issues.map((i) => problemOf(i, raw, overrides.names));
+  const fromEnv = (p: ConfigProblem) => Object.values(overrides.names).includes(p.field);
+  const envProblems = [...overrides.problems, ...problems.filter(fromEnv)];
+  if (envProblems.length > 0 || !result.success) throw new ConfigError(file, problems.filter((p) => !fromEnv(p)), envProblems);
+  const cfg = result.data;
   // A relative data path is relative to the config file (or the working directory).
-  const base = existsSync(path) ? dirname(path) : cwd;
+  const base = file ? dirname(file) : cwd;
   return { ...cfg, data: isAbsolute(cfg.data) ? cfg.data : resolve(base, cfg.data) };
 }
 
 export function parseConfig(raw: unknown, source = 'config'): AppConfig {
   const result = AppConfigSchema.safeParse(raw);
-  if (!result.success) throw new ConfigError(source, result.error.issues.map(formatIssue));
+  if (!result.success) throw new ConfigError(source, result.error.issues.map((i) => problemOf(i, raw)));
   return result.data;
 }
 
@@ -51,59 +83,105 @@ function readYaml(path: string): unknown {
     return parseYaml(readFileSync(path, 'utf8'));
   } catch (e) {
     if (e instanceof YAMLParseError) {
-      const [line, col] = [e.linePos?.[0].line, e.linePos?.[0].col];
-      throw new ConfigError(path, [`line ${line}, column ${col}: ${e.message.split('\n')[0]}`]);
+      // The library's message ends with its own copy of the position and a code excerpt.
+      const reason = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+      const at = e.linePos ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}: ` : '';
+      throw new ConfigError(path, [{ field: '', reason: `${at}${reason}` }]);
     }
     throw e;
   }
 }
 
-/** `jobs[2].span: required for kind ohlc` */
-export function formatIssue(issue: z.core.$ZodIssue): string {
-  const path = issue.path
-    .map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`))
-    .join('');
-  let message = issue.message.replace(/^Invalid input: /, '');
-  if (issue.code === 'unrecognized_keys') message = `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')}`;
-  if (issue.code === 'invalid_type' && /received undefined/.test(message)) message = `required (${issue.expected})`;
-  return path ? `${path}: ${message}` : message;
+/** Key paths as the file spells them: `jobs[2].span`. */
+function keyPath(path: readonly PropertyKey[]): string {
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join('');
+}
+
+/**
+ * `jobs[2].span: required for kind ohlc`. `given` is the input validated: a port clash is laid
+ * on a key it holds rather than on one left at its default. `envNames` maps key paths set
+ * from the environment to their variables, which the problem then names instead.
+ */
+function problemOf(issue: z.core.$ZodIssue, given: unknown, envNames: Record<string, string> = {}): ConfigProblem {
+  const name = (path: readonly PropertyKey[]) => envNames[keyPath(path)] ?? keyPath(path);
+  if (issue.code === 'custom' && issue.params?.sameAs) {
+    const clash = issue.params as PortClash;
+    const [key, sameAs] = !has(given, clash.key) && has(given, clash.sameAs) ? [clash.sameAs, clash.key] : [clash.key, clash.sameAs];
+    return { field: name(key), reason: `${clash.port} is also ${name(sameAs)}` };
+  }
+  let reason = issue.message.replace(/^Invalid input: /, '');
+  if (issue.code === 'unrecognized_keys') reason = `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')}`;
+  if (issue.code === 'invalid_type' && /received undefined/.test(reason)) reason = `required (${issue.expected})`;
+  return { field: name(issue.path), reason };
+}
+
+function has(value: unknown, path: readonly string[]): boolean {
+  let v = value;
+  for (const k of path) {
+    if (typeof v !== 'object' || v === null || !(k in v)) return false;
+    v = (v as Json)[k];
+  }
+  return true;
 }
 
 type Json = Record<string, unknown>;
 
+/** Every environment variable that overrides a key, with the key path it sets. */
+const ENV_KEYS: { name: string; key: string[]; port?: true }[] = [
+  { name: 'DCCD_DATA', key: ['data'] },
+  { name: 'TEMPORAL_ADDRESS', key: ['temporal', 'address'] },
+  { name: 'TEMPORAL_NAMESPACE', key: ['temporal', 'namespace'] },
+  { name: 'DCCD_TASK_QUEUE', key: ['temporal', 'taskQueue'] },
+  { name: 'DCCD_TEMPORAL_PORT', key: ['temporal', 'port'], port: true },
+  { name: 'DCCD_TEMPORAL_UI_PORT', key: ['temporal', 'uiPort'], port: true },
+  { name: 'DATABASE_URL', key: ['database', 'url'] },
+  { name: 'DCCD_API_HOST', key: ['api', 'host'] },
+  { name: 'DCCD_API_PORT', key: ['api', 'port'], port: true },
+  { name: 'DCCD_API_TOKEN', key: ['api', 'token'] },
+  ...EXCHANGES.flatMap((ex) => [
+    { name: `DCCD_${ex.toUpperCase()}_REST_URL`, key: ['exchanges', ex, 'restUrl'] },
+    { name: `DCCD_${ex.toUpperCase()}_WS_URL`, key: ['exchanges', ex, 'wsUrl'] },
+  ]),
+];
+
+/** The set (non-empty) variables: their values by key path, and problems of those unusable as they are. */
+function environmentOverrides(env: NodeJS.ProcessEnv) {
+  const values = new Map<string[], unknown>();
+  const names: Record<string, string> = {};
+  const problems: ConfigProblem[] = [];
+  for (const { name, key, port } of ENV_KEYS) {
+    const v = env[name];
+    if (v === undefined || v === '') continue;
+    try {
+      values.set(key, port ? parsePort(v, name) : v);
+      names[keyPath(key)] = name;
+    } catch (e) {
+      if (!(e instanceof ValidationError)) throw e;
+      problems.push({ field: e.field, reason: e.reason });
+    }
+  }
+  return { values, names, problems };
+}
+
 /** Environment variables override the file: DCCD_DATA, TEMPORAL_ADDRESS, ... */
-function applyEnv(raw: unknown, env: NodeJS.ProcessEnv, source: string): Json {
-  if (typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(source, ['the file must hold a mapping of keys']);
+function withOverrides(raw: unknown, values: Map<string[], unknown>, file: string | undefined): Json {
+  if (raw === null || raw === undefined) raw = {}; // an empty file
+  if (typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(file, [{ field: '', reason: 'the file must hold a mapping of keys' }]);
   const cfg = structuredClone(raw) as Json;
   // A section left with only comments in YAML reads as null: treat it as absent.
   for (const [k, v] of Object.entries(cfg)) if (v === null) delete cfg[k];
-  const section = (k: string): Json => {
-    const v = cfg[k];
-    if (v === undefined || v === null) return (cfg[k] = {});
-    return v as Json;
-  };
-  const set = (name: string, apply: (v: string) => void) => {
-    const v = env[name];
-    if (v !== undefined && v !== '') apply(v);
-  };
-  set('DCCD_DATA', (v) => (cfg.data = v));
-  set('TEMPORAL_ADDRESS', (v) => (section('temporal').address = v));
-  set('TEMPORAL_NAMESPACE', (v) => (section('temporal').namespace = v));
-  set('DCCD_TASK_QUEUE', (v) => (section('temporal').taskQueue = v));
-  set('DATABASE_URL', (v) => (section('database').url = v));
-  set('DCCD_API_HOST', (v) => (section('api').host = v));
-  set('DCCD_API_PORT', (v) => (section('api').port = numberFrom(v, 'DCCD_API_PORT', source)));
-  set('DCCD_API_TOKEN', (v) => (section('api').token = v));
-  for (const ex of EXCHANGES) {
-    const up = ex.toUpperCase();
-    const endpoints = () => ((section('exchanges')[ex] ??= {}) as Json);
-    set(`DCCD_${up}_REST_URL`, (v) => (endpoints().restUrl = v));
-    set(`DCCD_${up}_WS_URL`, (v) => (endpoints().wsUrl = v));
-  }
+  for (const [key, value] of values) setAt(cfg, key, value);
   return cfg;
 }
 
-function numberFrom(v: string, name: string, source: string): number {
-  if (!/^\d+$/.test(v)) throw new ConfigError(source, [`${name}: '${v}' is not a port number`]);
-  return Number(v);
+/** Sets `value` at `key`, making sections as needed; a section that is not a mapping is left for validation to report. */
+function setAt(cfg: Json, key: readonly string[], value: unknown): void {
+  let at = cfg;
+  for (const k of key.slice(0, -1)) {
+    at[k] ??= {};
+    const next = at[k];
+    if (typeof next !== 'object' || next === null || Array.isArray(next)) return;
+    at = next as Json;
+  }
+  at[key.at(-1)!] = value;
 }

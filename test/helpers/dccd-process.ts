@@ -12,10 +12,16 @@ export interface DccdProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** `prefix` runs dccd through another command, e.g. behind a refusing disk (disk-faults.ts). */
-export function runDccd(args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string, prefix: string[] = []): DccdProcess {
-  const [command, ...rest] = [...prefix, process.execPath, DCCD_BIN, ...args];
-  const child = spawn(command!, rest, { env: { ...process.env, ...env }, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+export interface RunOptions {
+  /** Runs dccd through another command, e.g. behind a refusing disk (disk-faults.ts). */
+  prefix?: string[];
+  /** Runs as this uid and gid (no supplementary groups), e.g. nobody's, where root would bypass permissions. */
+  user?: { uid: number; gid: number };
+}
+
+export function runDccd(args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string, o: RunOptions = {}): DccdProcess {
+  const [command, ...rest] = [...(o.prefix ?? []), process.execPath, DCCD_BIN, ...args];
+  const child = spawn(command!, rest, { env: { ...process.env, ...env }, cwd, stdio: ['ignore', 'pipe', 'pipe'], ...o.user });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));

@@ -76,9 +76,9 @@ test('backfill --wait --json returns the result; read prints exactly what DuckDB
 
   const json = await dccd('read', 'binance', 'BTC/USDT', '--kind', 'ohlc', '--span', '1h', '--start', '2024-01-02', '--end', '2024-01-03', '--format', 'json');
   assert.equal(json.code, 0, json.output);
-  const rows = json.output.trim().split('\n').map((l) => JSON.parse(l));
-  assert.equal(rows[0].ts, '2024-01-02T00:00:00.000000000Z');
-  assert.equal(rows[0].ts_ns, '1704153600000000000');
+  const rows = JSON.parse(json.output) as Record<string, unknown>[];
+  assert.equal(rows[0]!.ts, '2024-01-02T00:00:00.000000000Z');
+  assert.equal(rows[0]!.ts_ns, '1704153600000000000');
 
   const db = await DuckDBInstance.create(':memory:');
   const conn = await db.connect();

@@ -23,7 +23,7 @@ test('a backfill into a read-only data folder fails within seconds on its first 
       ...(cfg.database.url && { DATABASE_URL: cfg.database.url }),
     },
     cfg.data,
-    withReadOnly(cfg.data),
+    { prefix: withReadOnly(cfg.data) },
   );
   t.after(async () => {
     worker.child.kill('SIGTERM');

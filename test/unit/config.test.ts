@@ -58,7 +58,7 @@ jobs:
       problems(() => loadConfig({ path, env: {} })),
       [
         'data: expected string, received number',
-        'temporal.port: expected number, received string',
+        "temporal.port: 'x' is not a port (0–65535)",
         'jobs[0].span: required for kind ohlc',
         "jobs[1].exchange: unknown exchange 'krakken' (known: binance, coinbase, kraken, bybit, okx, bitfinex, bitmex)",
         'jobs[2].span: not a span (a count and a unit: s, m, h, d, w or M, e.g. 1m, 4h, 1M)',
@@ -69,10 +69,97 @@ jobs:
   });
 });
 
-test('YAML syntax errors name the line', () => {
-  withFile('data: [unclosed\n', (path) => {
-    const [p] = problems(() => loadConfig({ path, env: {} }));
-    assert.match(p!, /^line \d+, column \d+: /);
+/** The error's whole text, as `dccd` prints it. */
+function message(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof ConfigError) return e.message;
+    throw e;
+  }
+  return assert.fail('expected a ConfigError');
+}
+
+test('a YAML syntax error is one line: the file, the position once, and the reason', () => {
+  withFile('data: x\ntemporal:\n  port: [1\n', (path) => {
+    assert.equal(
+      message(() => loadConfig({ path, env: {} })),
+      `${path}: line 4, column 1: Flow sequence in block collection must be sufficiently indented and end with a ]`,
+    );
+  });
+});
+
+test("an environment variable's problem names the variable, not the file", () => {
+  withFile('api: { port: 9000 }\n', (path) => {
+    assert.equal(message(() => loadConfig({ path, env: { DCCD_API_PORT: '99999' } })), "DCCD_API_PORT: '99999' is not a port (0–65535)");
+  });
+  const cases: [NodeJS.ProcessEnv, string][] = [
+    [{ DCCD_API_PORT: '99999' }, "DCCD_API_PORT: '99999' is not a port (0–65535)"],
+    [{ DCCD_API_PORT: '80a' }, "DCCD_API_PORT: '80a' is not a port (0–65535)"],
+    [{ DCCD_TEMPORAL_PORT: '-1' }, "DCCD_TEMPORAL_PORT: '-1' is not a port (0–65535)"],
+    [{ DCCD_TEMPORAL_UI_PORT: '1e3' }, "DCCD_TEMPORAL_UI_PORT: '1e3' is not a port (0–65535)"],
+    [{ TEMPORAL_ADDRESS: 'temporal' }, "TEMPORAL_ADDRESS: 'temporal' is not host:port"],
+    [{ DATABASE_URL: 'mysql://db/dccd' }, 'DATABASE_URL: must be a URL (postgres: or postgresql:)'],
+    [{ DCCD_API_TOKEN: 'short' }, 'DCCD_API_TOKEN: at least 16 characters'],
+    [{ DCCD_BINANCE_REST_URL: 'ftp://x' }, 'DCCD_BINANCE_REST_URL: must be a URL (http: or https:)'],
+    [{ DCCD_KRAKEN_WS_URL: 'http://x' }, 'DCCD_KRAKEN_WS_URL: must be a URL (ws: or wss:)'],
+  ];
+  const dir = mkdtempSync(join(tmpdir(), 'dccd-cfg-'));
+  try {
+    for (const [env, expected] of cases) assert.equal(message(() => loadConfig({ cwd: dir, env })), expected, JSON.stringify(env));
+    // Several problems: one line each, the variables' apart from the file's.
+    withFile('api: { port: 99999 }\n', (path) => {
+      assert.equal(
+        message(() => loadConfig({ path, env: { DCCD_TEMPORAL_PORT: 'x', TEMPORAL_ADDRESS: 'temporal' } })),
+        [`DCCD_TEMPORAL_PORT: 'x' is not a port (0–65535)`, "TEMPORAL_ADDRESS: 'temporal' is not host:port", `${path}: api.port: 99999 is not a port (0–65535)`].join('\n'),
+      );
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('DCCD_TEMPORAL_PORT and DCCD_TEMPORAL_UI_PORT set the embedded server ports', () => {
+  withFile('temporal: { port: 1, uiPort: 2 }\n', (path) => {
+    const cfg = loadConfig({ path, env: { DCCD_TEMPORAL_PORT: '17233', DCCD_TEMPORAL_UI_PORT: '18233' } });
+    assert.equal(cfg.temporal.port, 17233);
+    assert.equal(cfg.temporal.uiPort, 18233);
+  });
+});
+
+test('two listeners on one port are refused, naming both keys', () => {
+  assert.deepEqual(problems(() => parseConfig({ temporal: { uiPort: 8080 } })), ['temporal.uiPort: 8080 is also api.port']);
+  assert.deepEqual(problems(() => parseConfig({ temporal: { port: 9000, uiPort: 9000 }, api: { port: 9000 } })), [
+    'temporal.port: 9000 is also api.port',
+    'temporal.uiPort: 9000 is also api.port',
+  ]);
+  // Port 0 is any free port; no embedded server without temporal.ui or with a cluster address;
+  // an API on another address than loopback does not share the embedded server's ports.
+  assert.doesNotThrow(() => parseConfig({ temporal: { port: 0, uiPort: 0 }, api: { port: 0 } }));
+  assert.doesNotThrow(() => parseConfig({ temporal: { ui: false, uiPort: 8080 } }));
+  assert.doesNotThrow(() => parseConfig({ temporal: { address: 'temporal:7233' }, api: { port: 7233 } }));
+  assert.doesNotThrow(() => parseConfig({ api: { host: '192.168.1.5', port: 7233, token: 'a-long-enough-secret' } }));
+  for (const host of ['localhost', '127.0.0.2', '::1', '0.0.0.0', '::']) {
+    const token = host === '0.0.0.0' || host === '::' ? { token: 'a-long-enough-secret' } : {};
+    assert.deepEqual(problems(() => parseConfig({ api: { host, port: 7233, ...token } })), ['api.port: 7233 is also temporal.port'], host);
+  }
+});
+
+test('a port clash set from the environment names the variable, and the key that was given', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dccd-cfg-'));
+  try {
+    assert.equal(message(() => loadConfig({ cwd: dir, env: { DCCD_TEMPORAL_UI_PORT: '8080' } })), 'DCCD_TEMPORAL_UI_PORT: 8080 is also api.port');
+    // temporal.uiPort is left at its default: the variable that moved api.port onto it is at fault.
+    assert.equal(message(() => loadConfig({ cwd: dir, env: { DCCD_API_PORT: '8233' } })), 'DCCD_API_PORT: 8233 is also temporal.uiPort');
+    assert.equal(
+      message(() => loadConfig({ cwd: dir, env: { DCCD_API_PORT: '7000', DCCD_TEMPORAL_PORT: '7000' } })),
+      'DCCD_TEMPORAL_PORT: 7000 is also DCCD_API_PORT',
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  withFile('api: { port: 7000 }\n', (path) => {
+    assert.equal(message(() => loadConfig({ path, env: { DCCD_TEMPORAL_PORT: '7000' } })), 'DCCD_TEMPORAL_PORT: 7000 is also api.port');
   });
 });
 
