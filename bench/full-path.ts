@@ -4,13 +4,13 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { backfillProgress, backfillResult, startBackfill, startedHandle } from '../src/api/backfills.ts';
+import { backfillProgress, runResult as backfillResult, startedHandle } from '../src/client/runs.ts';
+import { startBackfill } from '../src/jobs/backfill.ts';
 import { parseConfig } from '../src/config/load-config.ts';
 import type { Target } from '../src/domain/target.ts';
 import { buildServices, type Services } from '../src/services.ts';
-import { startDevServer } from '../src/worker/dev-server.ts';
+import { startEmbeddedServer } from '../src/worker/embedded-stack.ts';
 import { startWorker } from '../src/worker/worker.ts';
-import { SEARCH_ATTRIBUTE_KEYS } from '../src/workflows/definitions.ts';
 import { freePort } from '../test/helpers/ports.ts';
 import { tempDir, time } from './lib.ts';
 
@@ -49,7 +49,7 @@ export interface FullPathOptions {
 /** A dev server on a fresh SQLite file, like the one `dccd start` embeds. */
 export async function benchTemporal(): Promise<{ address: string; stop(): Promise<void> }> {
   const state = tempDir('temporal');
-  const server = await startDevServer({ dbFile: join(state.path, 'temporal.db'), port: await freePort(), namespace: 'default', searchAttributes: SEARCH_ATTRIBUTE_KEYS });
+  const server = await startEmbeddedServer({ dbFile: join(state.path, 'temporal.db'), port: await freePort() });
   return {
     address: server.address,
     stop: async () => {

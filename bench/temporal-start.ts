@@ -8,8 +8,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
-import { startDevServer } from '../src/worker/dev-server.ts';
-import { SEARCH_ATTRIBUTE_KEYS } from '../src/workflows/definitions.ts';
+import { startEmbeddedServer } from '../src/worker/embedded-stack.ts';
 import { freePort } from '../test/helpers/ports.ts';
 import { median, report, RUNS, tempDir, time } from './lib.ts';
 
@@ -24,7 +23,7 @@ const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => 
 /** The bare dev server on `dir`'s database, as dccd embeds it: ms to health, then stopped. */
 async function bareServer(dir: string): Promise<number> {
   const port = await freePort();
-  const [server, ms] = await time(() => startDevServer({ dbFile: join(dir, '.dccd', 'temporal.db'), port, namespace: 'default', searchAttributes: SEARCH_ATTRIBUTE_KEYS }));
+  const [server, ms] = await time(() => startEmbeddedServer({ dbFile: join(dir, '.dccd', 'temporal.db'), port }));
   await server.stop();
   return ms;
 }

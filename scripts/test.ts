@@ -4,9 +4,8 @@
 import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { startDevServer } from '../src/worker/dev-server.ts';
+import { startEmbeddedServer } from '../src/worker/embedded-stack.ts';
 import { PROJECT_ROOT } from '../src/worker/temporal-binary.ts';
-import { SEARCH_ATTRIBUTE_KEYS } from '../src/workflows/definitions.ts';
 import { freePort } from '../test/helpers/ports.ts';
 
 const args = process.argv.slice(2);
@@ -19,7 +18,7 @@ const testFiles = files.length
       .map((f) => relative(PROJECT_ROOT, join(PROJECT_ROOT, 'test', f)))
       .sort();
 
-const server = await startDevServer({ port: await freePort(), namespace: 'default', searchAttributes: SEARCH_ATTRIBUTE_KEYS });
+const server = await startEmbeddedServer({ port: await freePort() });
 const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', ...flags, ...testFiles], {
   cwd: PROJECT_ROOT,
   stdio: 'inherit',

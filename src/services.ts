@@ -1,11 +1,13 @@
 // The one place that wires adapters, stores and the Temporal client from AppConfig.
 // Everything else receives what it needs from here, which keeps tests free of globals.
 // Adding an exchange means editing sources/ and the registry only.
-import { Client, Connection } from '@temporalio/client';
 import proto from '@temporalio/proto';
+import type { Client } from '@temporalio/client';
 import type { AppConfig } from './config/app-config.ts';
+import { connectTemporal, type TemporalClient } from './client/connection.ts';
 import type { ExchangeName } from './domain/target.ts';
 import type { ExchangeAdapter } from './sources/adapter.ts';
+import type { RetryPolicy } from './sources/http.ts';
 import { RateLimiters } from './sources/rate-limiter.ts';
 import { createAdapter } from './sources/registry.ts';
 import { openCoverageStore, type CoverageStore } from './storage/coverage-store.ts';
@@ -18,6 +20,14 @@ export interface TemporalTarget {
   taskQueue: string;
 }
 
+export interface AdapterProfile {
+  /**
+   * For a request a person waits on (checking a symbol before a run): a few quick attempts,
+   * so an unreachable venue is reported in seconds instead of being retried for minutes.
+   */
+  interactive?: boolean;
+}
+
 export interface Services {
   readonly config: AppConfig;
   readonly version: string;
@@ -28,36 +38,45 @@ export interface Services {
    */
   coverage(): Promise<CoverageStore>;
   /** The adapter for a venue, with the configured base URLs and this process's rate limiters. */
-  adapter(name: ExchangeName): ExchangeAdapter;
+  adapter(name: ExchangeName, profile?: AdapterProfile): ExchangeAdapter;
   temporalTarget(): TemporalTarget;
   /** A client connection, opened on first use and shared. */
   temporal(): Promise<Client>;
-  /** Whether any worker polls dccd's task queue right now. */
+  /** Whether any worker polls dccd's task queue (workflows or activities) right now. */
   workerPolling(): Promise<boolean>;
+  /** Closes the connection once no call is in flight, and the stores. */
   close(): Promise<void>;
 }
 
 const EMBEDDED_DB_WAIT_MS = 30_000;
 
-/**
- * `temporalAddress` is the embedded server's when the config names none; commands that never
- * reach Temporal (read) need neither.
- */
-export function buildServices(config: AppConfig, opts: { temporalAddress?: string } = {}): Services {
-  const configured = opts.temporalAddress ?? config.temporal.address;
+// Two tries of at most 4 s: an unreachable venue is reported within ~9 s; a venue that answers
+// with 429 or 5xx is waited for as usual.
+const INTERACTIVE_RETRY: Partial<RetryPolicy> = { maxUnreachableAttempts: 2, timeoutMs: 4_000, baseDelayMs: 300 };
+
+export interface ServiceOptions {
+  /** The Temporal server to use when it is not the configured one (an embedded or a daemon's server). */
+  temporal?: Partial<TemporalTarget>;
+}
+
+export function buildServices(config: AppConfig, opts: ServiceOptions = {}): Services {
+  const address = opts.temporal?.address ?? config.temporal.address;
   const target = (): TemporalTarget => {
-    if (!configured) throw new Error('no Temporal address: set TEMPORAL_ADDRESS or temporal.address, or use `dccd start`');
-    return { address: configured, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue };
+    if (!address) throw new Error('no Temporal address: set TEMPORAL_ADDRESS or temporal.address, or use `dccd start`');
+    return {
+      address,
+      namespace: opts.temporal?.namespace ?? config.temporal.namespace,
+      taskQueue: opts.temporal?.taskQueue ?? config.temporal.taskQueue,
+    };
   };
   // One limiter per venue for the whole process: budgets are per IP, shared by all activities.
   const limiters = new RateLimiters(
     Object.fromEntries(Object.entries(config.exchanges).flatMap(([name, x]) => (x?.requestBudget ? [[name, { budget: x.requestBudget }]] : []))),
   );
-  const adapters = new Map<ExchangeName, ExchangeAdapter>();
+  const adapters = new Map<string, ExchangeAdapter>();
   let store: ParquetStore | undefined;
   let coverage: Promise<CoverageStore> | undefined;
-  let client: Promise<Client> | undefined;
-  let connection: Connection | undefined;
+  let client: Promise<TemporalClient> | undefined;
   return {
     config,
     version: VERSION,
@@ -77,39 +96,36 @@ export function buildServices(config: AppConfig, opts: { temporalAddress?: strin
       });
       return coverage;
     },
-    adapter(name) {
-      let a = adapters.get(name);
+    adapter(name, profile = {}) {
+      const key = `${name}${profile.interactive ? ' interactive' : ''}`;
+      let a = adapters.get(key);
       const { restUrl, wsUrl } = config.exchanges[name] ?? {};
-      if (!a) adapters.set(name, (a = createAdapter(name, { restUrl, wsUrl }, { limiters })));
+      if (!a) adapters.set(key, (a = createAdapter(name, { restUrl, wsUrl }, { limiters, ...(profile.interactive && { retry: INTERACTIVE_RETRY }) })));
       return a;
     },
     temporalTarget: target,
-    temporal() {
+    async temporal() {
       const { address, namespace } = target();
-      client ??= Connection.connect({ address }).then(
-        (c) => {
-          connection = c;
-          return new Client({ connection: c, namespace });
-        },
-        (e) => {
-          client = undefined; // try again on the next call: the server may come back
-          throw e;
-        },
-      );
-      return client;
+      client ??= connectTemporal({ address, namespace }).catch((e) => {
+        client = undefined; // try again on the next call: the server may come back
+        throw e;
+      });
+      return (await client).client;
     },
     async workerPolling() {
       const c = await this.temporal();
       const { namespace, taskQueue } = target();
-      const res = await c.workflowService.describeTaskQueue({
-        namespace,
-        taskQueue: { name: taskQueue },
-        taskQueueType: proto.temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
-      });
-      return (res.pollers?.length ?? 0) > 0;
+      const { TASK_QUEUE_TYPE_WORKFLOW, TASK_QUEUE_TYPE_ACTIVITY } = proto.temporal.api.enums.v1.TaskQueueType;
+      const pollers = await Promise.all(
+        [TASK_QUEUE_TYPE_WORKFLOW, TASK_QUEUE_TYPE_ACTIVITY].map(async (taskQueueType) => {
+          const res = await c.workflowService.describeTaskQueue({ namespace, taskQueue: { name: taskQueue }, taskQueueType });
+          return res.pollers?.length ?? 0;
+        }),
+      );
+      return pollers.some((n) => n > 0);
     },
     async close() {
-      await connection?.close();
+      await (await client?.catch(() => undefined))?.close();
       await store?.close();
       await (await coverage?.catch(() => undefined))?.close();
     },

@@ -1,14 +1,14 @@
 // Backfill activities: resolve the range, then fetch and write one window at a time.
 // Rows stay inside the activity; the workflow only sees counts and times.
 import { Context } from '@temporalio/activity';
-import type { BackfillRequest } from '../domain/job.ts';
+import type { CheckedBackfill, WindowCheckpoint, WindowHeartbeat } from '../domain/job.ts';
 import type { OhlcRow, TradeRow } from '../domain/records.ts';
 import type { Target } from '../domain/target.ts';
 import { isoFromNs, nowNs } from '../domain/time.ts';
 import type { ExchangeAdapter } from '../sources/adapter.ts';
 import type { CoverageStore } from '../storage/coverage-store.ts';
 import type { ParquetStore } from '../storage/parquet-store.ts';
-import { resolveBackfill, type ResolvedBackfill } from './backfill-plan.ts';
+import { resolveBackfill, type ResolvedBackfill } from './backfill-range.ts';
 import { asActivityFailure } from './failures.ts';
 
 /** Rows buffered before a part is written; bounds memory and the work a retry redoes. */
@@ -16,6 +16,8 @@ const FLUSH_ROWS = 250_000;
 /** Heartbeats say "alive" even while a request waits out a 429; see activity options. */
 const HEARTBEAT_EVERY_MS = 3_000;
 const LOG_LINES_PER_WINDOW = 20;
+/** Recent events a heartbeat carries, so a client sees a retrying window while it retries. */
+const EVENTS_PER_HEARTBEAT = 5;
 
 export interface BackfillDeps {
   store: ParquetStore;
@@ -39,18 +41,11 @@ export interface WindowResult {
   log: string[];
 }
 
-/** What a retried attempt resumes from: everything before committedNs is on disk. */
-export interface WindowCheckpoint {
-  committedNs: string;
-  rows: number;
-  pages: number;
-  lastTs: string | null;
-}
 
 export function createBackfillActivities(deps: BackfillDeps) {
   const clock = deps.nowNs ?? nowNs;
   return {
-    async resolveBackfill(req: BackfillRequest): Promise<ResolvedBackfill> {
+    async resolveBackfill(req: CheckedBackfill): Promise<ResolvedBackfill> {
       const adapter = deps.adapter(req.target.exchange);
       return asActivityFailure(() =>
         resolveBackfill(
@@ -98,28 +93,69 @@ function provenance(adapter: ExchangeAdapter) {
   return { source: `${adapter.name}:rest`, adapterVersion: adapter.version };
 }
 
+/**
+ * One window as an activity: resumes from the checkpoint in the last heartbeat, reports its
+ * recent events in each heartbeat, and answers a stop (the run cancelling it) by finishing
+ * the window when it is healthy — so a stopped run keeps whole windows — but at once when it
+ * is waiting out errors or limits, so a stop is never held up by a retrying exchange.
+ */
 async function fetchWindow(deps: BackfillDeps, input: WindowInput): Promise<WindowResult> {
   const ctx = Context.current();
-  const resumed = ctx.info.heartbeatDetails as WindowCheckpoint | undefined;
-  let last: WindowCheckpoint | undefined = resumed;
+  const resumed = checkpointOf(ctx.info.heartbeatDetails);
+  const beat: WindowHeartbeat = { ...(resumed && { checkpoint: resumed }), events: [] };
+  const heartbeat = () => ctx.heartbeat(beat);
+  const abort = new AbortController();
+  let waiting = false; // the transport is waiting out an error, a ban or a spent budget
+  let stopAsked = false;
+  const log: string[] = [];
+  const event = (line: string) => {
+    beat.events.push(`${new Date().toISOString()} ${line}`);
+    if (beat.events.length > EVENTS_PER_HEARTBEAT) beat.events.shift();
+    heartbeat();
+  };
+  const note = (line: string) => {
+    log.push(line);
+    event(line);
+  };
+  const onCancel = () => {
+    if (ctx.cancellationDetails?.cancelRequested && !waiting) {
+      stopAsked = true;
+      note('stop requested: finishing this window first');
+    } else abort.abort(ctx.cancellationSignal.reason);
+  };
+  if (ctx.cancellationSignal.aborted) onCancel();
+  else ctx.cancellationSignal.addEventListener('abort', onCancel, { once: true });
   // Beat from the start: a window's first part may take longer than the heartbeat timeout.
-  const beat = () => ctx.heartbeat(last);
-  const timer = setInterval(beat, HEARTBEAT_EVERY_MS);
+  const timer = setInterval(heartbeat, HEARTBEAT_EVERY_MS);
   try {
-    const log: string[] = [];
-    if (resumed) log.push(`attempt ${ctx.info.attempt}: resuming at ${isoFromNs(BigInt(resumed.committedNs))} (${resumed.rows} rows already written)`);
+    if (resumed) note(`attempt ${ctx.info.attempt}: resuming at ${isoFromNs(BigInt(resumed.committedNs))} (${resumed.rows} rows already written)`);
     return await copyWindow(deps, input, {
       resumeFrom: resumed,
-      signal: ctx.cancellationSignal,
+      signal: abort.signal,
       log,
+      onEvent: (line) => {
+        waiting = true;
+        event(line);
+        if (stopAsked) abort.abort(ctx.cancellationSignal.reason);
+      },
+      onPage: () => (waiting = false),
       onCheckpoint: (c) => {
-        last = c;
-        beat();
+        beat.checkpoint = c;
+        heartbeat();
       },
     });
   } finally {
     clearInterval(timer);
+    ctx.cancellationSignal.removeEventListener('abort', onCancel);
   }
+}
+
+/** The checkpoint in heartbeat details (heartbeats before events were added held it bare). */
+function checkpointOf(details: unknown): WindowCheckpoint | undefined {
+  const d = details as Partial<WindowHeartbeat & WindowCheckpoint> | undefined;
+  if (!d) return undefined;
+  if (d.checkpoint) return d.checkpoint;
+  return typeof d.committedNs === 'string' ? (d as WindowCheckpoint) : undefined;
 }
 
 export interface CopyOptions {
@@ -128,6 +164,10 @@ export interface CopyOptions {
   signal?: AbortSignal;
   /** Lines for the run's log; the newest LOG_LINES_PER_WINDOW are kept. */
   log?: string[];
+  /** Hears each transport event (a retry, a wait) as it happens. */
+  onEvent?: (line: string) => void;
+  /** Called after each page arrives. */
+  onPage?: () => void;
   /** Called after each part is on disk, with the point to resume from. */
   onCheckpoint?: (c: WindowCheckpoint) => void;
 }
@@ -145,6 +185,7 @@ export async function copyWindow(deps: Pick<BackfillDeps, 'store' | 'adapter'>, 
   const note = (line: string) => {
     log.push(line);
     if (log.length > LOG_LINES_PER_WINDOW) log.shift();
+    opts.onEvent?.(line);
   };
 
   // Writes buffered rows that lie before `cut`; the part covers [committed, cut) exactly.
@@ -165,6 +206,7 @@ export async function copyWindow(deps: Pick<BackfillDeps, 'store' | 'adapter'>, 
   const range = { startNs: BigInt(state.committedNs), endNs, signal: opts.signal, log: note };
   const pages = input.target.kind === 'ohlc' ? adapter.ohlcPages(input.target, range) : adapter.tradePages(input.target, range);
   for await (const page of pages as AsyncIterable<{ rows: (OhlcRow | TradeRow)[] }>) {
+    opts.onPage?.();
     state.pages++;
     for (const row of page.rows) buffer.push(row);
     // Cut at the newest ts: rows sharing it may continue on the next page.

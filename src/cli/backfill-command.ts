@@ -1,14 +1,15 @@
-// `dccd backfill`: start a backfill run; with --wait, follow it with a progress bar.
-import { createInterface } from 'node:readline/promises';
+// `dccd backfill`: check the request, start its run; with --wait, follow it to its end.
 import type { AppConfig } from '../config/app-config.ts';
-import { checkBackfillRequest } from '../activities/backfill-plan.ts';
-import { backfillProgress, backfillResult, startBackfill, startedHandle, stopBackfill, type StartedRun } from '../api/backfills.ts';
-import { buildServices, type Services } from '../services.ts';
+import { submitBackfill } from '../client/runs.ts';
 import type { BackfillRequest, BackfillResult } from '../domain/job.ts';
+import { ValidationError } from '../domain/errors.ts';
 import { parseExchange, parseKind } from '../domain/target.ts';
 import { isoFromNs } from '../domain/time.ts';
-import { renderProgress } from './progress-bar.ts';
-import { openSession } from './temporal-session.ts';
+import { checkBackfill } from '../jobs/backfill.ts';
+import { buildServices } from '../services.ts';
+import { followRun } from './follow-run.ts';
+import { asDaemonSees, localDaemon, openSession } from './temporal-session.ts';
+import { writeLine } from './terminal.ts';
 
 export interface BackfillFlags {
   kind: string;
@@ -23,40 +24,57 @@ export interface BackfillFlags {
 
 function backfillRequest(exchange: string, symbol: string, f: BackfillFlags): BackfillRequest {
   const depth = f.depth === undefined ? undefined : Number(f.depth);
-  if (depth !== undefined && !(Number.isInteger(depth) && depth > 0)) throw new Error(`--depth: '${f.depth}' is not a positive integer`);
+  if (depth !== undefined && !(Number.isInteger(depth) && depth > 0)) throw new ValidationError('--depth', `'${f.depth}' is not a positive integer`);
   return {
     target: { exchange: parseExchange(exchange), symbol, kind: parseKind(f.kind, '--kind'), ...(f.span && { span: f.span }) },
-    start: f.start ?? 'last',
-    ...(f.end && { end: f.end }),
+    ...(f.start !== undefined && { start: f.start }),
+    ...(f.end !== undefined && { end: f.end }),
     ...(depth !== undefined && { depth }),
   };
 }
 
-export async function runBackfill(cfg: AppConfig, exchange: string, symbol: string, f: BackfillFlags): Promise<number> {
+export async function runBackfill(cfg: AppConfig, exchange: string, symbol: string, f: BackfillFlags, command: string): Promise<number> {
   const request = backfillRequest(exchange, symbol, f);
-  // Fail fast on a bad request, before any server or worker is started for it.
-  await checkBackfillRequest(request, buildServices(cfg).adapter(request.target.exchange));
-  const session = await openSession(cfg);
+  // The check runs against the venue URLs the run will use: the daemon's, when one serves the folder.
+  const daemon = await localDaemon(cfg);
+  const seen = asDaemonSees(cfg, daemon);
+  for (const w of seen.warnings) writeLine(`warning: ${w}`);
+  const checking = buildServices(seen.cfg);
+  let check: Awaited<ReturnType<typeof checkBackfill>>;
   try {
-    const started = await startBackfill(session.services, request);
+    // Fail fast on a bad request, before any server or worker is started for it.
+    check = await checkBackfill(request, checking.adapter(request.target.exchange, { interactive: true }));
+  } finally {
+    await checking.close();
+  }
+  for (const n of check.notes) writeLine(`note: ${n}`);
+
+  const session = await openSession(cfg, { worker: true }, command);
+  try {
+    const started = await submitBackfill(session.services, check.request);
     const { namespace } = session.services.temporalTarget();
-    const link = session.uiUrl
-      ? `${session.uiUrl}/namespaces/${namespace}/workflows/${encodeURIComponent(started.workflowId)}/${started.runId}/history`
-      : undefined;
     if (!f.json) {
       console.log(`run ${started.runId}  (${started.workflowId})`);
-      if (link) console.log(`Temporal UI: ${link}`);
+      if (session.uiUrl) console.log(`Temporal UI: ${session.uiUrl}/namespaces/${namespace}/workflows/${encodeURIComponent(started.workflowId)}/${started.runId}/history`);
     }
-    if (!session.hosted && !(await session.services.workerPolling())) {
-      process.stderr.write(`note: no worker polls task queue '${cfg.temporal.taskQueue}'; the run starts when one does (dccd start or dccd worker)\n`);
+    if (session.mode === 'cluster' && !(await session.services.workerPolling())) {
+      writeLine(`note: no worker polls task queue '${session.services.temporalTarget().taskQueue}'; the run starts when one does (dccd worker)`);
     }
     // A server hosted here stops with this command, so the run is followed to its end.
-    if (!f.wait && !session.hosted) {
+    const hosted = session.mode === 'hosted';
+    if (!f.wait && !hosted) {
       if (f.json) console.log(JSON.stringify(started));
       return 0;
     }
-    const result = await follow(session.services, started, f, session.hosted);
+    const result = await followRun(session.services, started, {
+      quiet: Boolean(f.json),
+      onInterrupt: f.stopOnExit ? 'stop' : 'ask',
+      hosted,
+      failed: session.failed,
+    });
     if (!result) {
+      const where = hosted ? 'it pauses until a worker runs again (dccd start or dccd worker)' : 'it goes on in the background';
+      writeLine(`detached from run ${started.runId}; ${where}. Stop it with: dccd stop ${started.runId}`);
       if (f.json) console.log(JSON.stringify({ ...started, detached: true }));
       return 0;
     }
@@ -68,80 +86,7 @@ export async function runBackfill(cfg: AppConfig, exchange: string, symbol: stri
   }
 }
 
-/** Follows the run to its end; undefined when the user detached from it. */
-async function follow(services: Services, started: StartedRun, f: BackfillFlags, hosted: boolean): Promise<BackfillResult | undefined> {
-  const handle = await startedHandle(services, started);
-  const { runId } = started;
-  const t0 = Date.now();
-  const tty = process.stderr.isTTY && !f.json;
-  let lastLine: string | undefined;
-  let asking = false; // no redraw over the Ctrl-C question
-  const draw = async () => {
-    const p = await backfillProgress(handle).catch(() => undefined);
-    if (!p || asking) return;
-    if (tty) process.stderr.write(`\r\x1b[2K${renderProgress(p, Date.now() - t0)}`);
-    else if (!f.json) {
-      // Without a terminal, print the new log lines instead of redrawing (lines are timestamped).
-      const from = lastLine === undefined ? 0 : p.log.lastIndexOf(lastLine) + 1;
-      for (const line of p.log.slice(from)) process.stderr.write(`${line}\n`);
-      lastLine = p.log.at(-1) ?? lastLine;
-    }
-  };
-  let drawing: Promise<void> = Promise.resolve();
-  const timer = setInterval(() => (drawing = draw()), 500);
-  let detach: () => void = () => undefined;
-  const detached = new Promise<'detached'>((res) => (detach = () => res('detached')));
-  const onSigint = () => {
-    asking = true;
-    void askOnInterrupt(f, hosted).then((choice) => {
-      asking = false;
-      return choice === 'stop' ? stopBackfill(handle) : detach();
-    });
-  };
-  process.on('SIGINT', onSigint);
-  try {
-    // The result call long-polls; on detach it is aborted so nothing outlives the connection.
-    const client = await services.temporal();
-    const polling = new AbortController();
-    const result = client.withAbortSignal(polling.signal, () => backfillResult(handle, runId));
-    const outcome = await Promise.race([result, detached]);
-    polling.abort();
-    await result.catch(() => undefined);
-    // No query may be left in flight when the connection closes.
-    clearInterval(timer);
-    await drawing;
-    await draw();
-    if (tty) process.stderr.write('\n');
-    if (outcome === 'detached') {
-      const where = hosted ? 'it pauses until a worker runs again (dccd start or dccd worker)' : 'it goes on in the background';
-      process.stderr.write(`detached from run ${runId}; ${where}. Stop it with: dccd stop ${runId}\n`);
-      return undefined;
-    }
-    return outcome;
-  } finally {
-    clearInterval(timer);
-    process.off('SIGINT', onSigint);
-  }
-}
-
-/** Ctrl-C while following: stop the run, or only stop following it (the default). */
-async function askOnInterrupt(f: BackfillFlags, hosted: boolean): Promise<'stop' | 'detach'> {
-  if (f.stopOnExit) {
-    process.stderr.write('\nstopping the run after the window in flight...\n');
-    return 'stop';
-  }
-  if (!process.stdin.isTTY) return 'detach';
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    const pause = hosted ? ' (detached, it pauses until dccd runs again)' : '';
-    const answer = await rl.question(`\nStop the run too? [y/N]${pause} `);
-    return /^y(es)?$/i.test(answer.trim()) ? 'stop' : 'detach';
-  } finally {
-    rl.close();
-  }
-}
-
-function summary(r: BackfillResult): string {
+export function summary(r: BackfillResult): string {
   const range = r.startNs && r.endNs ? ` [${isoFromNs(BigInt(r.startNs))}, ${isoFromNs(BigInt(r.endNs))})` : '';
   const rows = `${r.rowsWritten.toLocaleString('en-US')} rows`;
   if (r.state === 'failed') return `failed after ${rows}: ${r.error}`;

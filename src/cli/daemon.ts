@@ -1,51 +1,51 @@
 // The long-running commands: `start` (embedded server + worker + API), `worker`, `api`.
-import { join } from 'node:path';
 import type { AppConfig } from '../config/app-config.ts';
 import { buildApi, listenApi } from '../api/server.ts';
 import { checkDataFolder } from '../config/path-checks.ts';
 import { buildServices, type Services } from '../services.ts';
-import { startDevServer, type DevServer } from '../worker/dev-server.ts';
+import { hostDataFolder } from '../worker/embedded-stack.ts';
+import { requireFreePort } from '../worker/ports.ts';
 import { startWorker, type RunningWorker } from '../worker/worker.ts';
-import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/definitions.ts';
+import { writeLine } from './terminal.ts';
 
 type Stopper = () => Promise<void>;
 
-/** Runs `stoppers` in order on the first SIGINT/SIGTERM; a second signal exits at once. */
-function onShutdown(stoppers: Stopper[]): Promise<void> {
+/**
+ * Runs `stoppers` in order on the first SIGINT/SIGTERM (or when `failed` rejects, after
+ * saying why); a second signal exits at once. Resolves with the exit code.
+ */
+function onShutdown(what: string, stoppers: Stopper[], failed?: Promise<never>): Promise<number> {
   return new Promise((resolve) => {
     let stopping = false;
-    const handler = (signal: NodeJS.Signals) => {
-      if (stopping) {
-        process.stderr.write(`dccd: ${signal} again, exiting now\n`);
-        process.exit(130);
-      }
+    const stop = (reason: string, code: number) => {
+      if (stopping) return;
       stopping = true;
-      process.stderr.write(`dccd: ${signal}, stopping (worker drains first)...\n`);
+      writeLine(`dccd: ${reason}, stopping (${what})...`);
       void (async () => {
-        for (const stop of stoppers) {
+        for (const s of stoppers) {
           try {
-            await stop();
+            await s();
           } catch (e) {
-            process.stderr.write(`dccd: while stopping: ${(e as Error).message}\n`);
+            writeLine(`dccd: while stopping: ${(e as Error).message}`);
           }
         }
-        resolve();
+        resolve(code);
       })();
+    };
+    const handler = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        writeLine(`dccd: ${signal} again, exiting now`);
+        process.exit(130);
+      }
+      stop(signal, 0);
     };
     process.on('SIGINT', handler);
     process.on('SIGTERM', handler);
+    failed?.catch((e: Error) => stop(`error: ${e.message}`, 1));
   });
 }
 
-export function embeddedServer(cfg: AppConfig): Promise<DevServer> {
-  return startDevServer({
-    dbFile: join(cfg.data, '.dccd', 'temporal.db'),
-    port: cfg.temporal.port,
-    namespace: cfg.temporal.namespace,
-    uiPort: cfg.temporal.ui ? cfg.temporal.uiPort : undefined,
-    searchAttributes: SEARCH_ATTRIBUTE_KEYS,
-  });
-}
+const API_FIX = 'pick another with --api-port or DCCD_API_PORT';
 
 async function listenOrExplain(services: Services, worker?: RunningWorker): Promise<{ url: string; close: Stopper }> {
   const app = await buildApi({ services, localWorker: worker && (() => worker.worker.getState() === 'RUNNING') });
@@ -54,43 +54,55 @@ async function listenOrExplain(services: Services, worker?: RunningWorker): Prom
     const url = await listenApi(app, host, port);
     return { url, close: () => app.close() };
   } catch (e) {
+    await app.close();
     if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-      throw new Error(`api.port: ${host}:${port} is already in use (set DCCD_API_PORT or api.port)`);
+      await requireFreePort('api.port', host, port, API_FIX);
     }
     throw e;
   }
 }
 
-export async function runStart(cfg: AppConfig): Promise<void> {
+export async function runStart(cfg: AppConfig): Promise<number> {
   const t0 = performance.now();
-  await checkDataFolder(cfg.data, { write: true });
-  const server = cfg.temporal.address ? undefined : await embeddedServer(cfg);
-  const stoppers: Stopper[] = [];
+  // A busy API port is known before anything starts.
+  await requireFreePort('api.port', cfg.api.host, cfg.api.port, API_FIX);
+  if (cfg.temporal.address) return runClusterStart(cfg, t0);
+  const stack = await hostDataFolder(cfg, { role: 'start', command: 'dccd start', ports: 'configured', log: writeLine });
+  let api: { url: string; close: Stopper };
   try {
-    const services = buildServices(cfg, { temporalAddress: server?.address });
-    const worker = await startWorker(services);
-    stoppers.push(() => worker.shutdown());
-    const api = await listenOrExplain(services, worker);
-    stoppers.unshift(api.close);
-    stoppers.push(() => services.close());
-    if (server) stoppers.push(() => server.stop());
-    // This process runs the worker, so it owns the coverage store: open it before any run asks.
-    void services.coverage().catch((e) => process.stderr.write(`dccd: coverage store: ${(e as Error).message}\n`));
-    // Signal handlers first: a Ctrl-C right after the ready line must stop cleanly too.
-    const stopped = onShutdown(stoppers);
-    const ui = server ? (server.uiUrl ?? 'off (headless)') : 'see your Temporal cluster';
-    const secs = ((performance.now() - t0) / 1000).toFixed(1);
-    console.log(`dccd ready in ${secs} s  API ${api.url}  Temporal UI ${ui}  Temporal ${services.temporalTarget().address}  data ${cfg.data}`);
-    void worker.done.catch((e) => {
-      process.stderr.write(`dccd: the worker stopped: ${(e as Error).message}\n`);
-      process.kill(process.pid, 'SIGTERM');
-    });
-    await stopped;
+    api = await listenOrExplain(stack.services, stack.worker);
+    await stack.publish({ apiUrl: api.url });
   } catch (e) {
-    for (const stop of stoppers.reverse()) await stop().catch(() => undefined);
-    await server?.stop();
+    await stack.close();
     throw e;
   }
+  // This process runs the worker, so it owns the coverage store: open it before any run asks.
+  void stack.services.coverage().catch((e) => writeLine(`dccd: coverage store: ${(e as Error).message}`));
+  // Signal handlers first: a Ctrl-C right after the ready line must stop cleanly too.
+  const stopped = onShutdown('the worker drains first', [api.close, () => stack.close()], stack.failed);
+  const secs = ((performance.now() - t0) / 1000).toFixed(1);
+  console.log(
+    `dccd ready in ${secs} s  API ${api.url}  Temporal UI ${stack.server.uiUrl ?? 'off (headless)'}  Temporal ${stack.server.address}  data ${cfg.data}`,
+  );
+  return stopped;
+}
+
+/** `dccd start` against a cluster: a worker and the API, no embedded server. */
+async function runClusterStart(cfg: AppConfig, t0: number): Promise<number> {
+  await checkDataFolder(cfg.data, { write: true });
+  const services = buildServices(cfg);
+  const worker = await startWorker(services);
+  const api = await listenOrExplain(services, worker).catch(async (e) => {
+    await worker.shutdown();
+    await services.close();
+    throw e;
+  });
+  void services.coverage().catch((e) => writeLine(`dccd: coverage store: ${(e as Error).message}`));
+  const failed = worker.done.then(() => Promise.reject(new Error('the worker stopped')));
+  const stopped = onShutdown('the worker drains first', [api.close, () => worker.shutdown(), () => services.close()], failed);
+  const secs = ((performance.now() - t0) / 1000).toFixed(1);
+  console.log(`dccd ready in ${secs} s  API ${api.url}  Temporal ${services.temporalTarget().address}  data ${cfg.data}`);
+  return stopped;
 }
 
 function requireAddress(cfg: AppConfig, command: string): string {
@@ -100,22 +112,24 @@ function requireAddress(cfg: AppConfig, command: string): string {
   return cfg.temporal.address;
 }
 
-export async function runWorkerOnly(cfg: AppConfig): Promise<void> {
+export async function runWorkerOnly(cfg: AppConfig): Promise<number> {
   requireAddress(cfg, 'worker');
   await checkDataFolder(cfg.data, { write: true });
   const services = buildServices(cfg);
   const worker = await startWorker(services);
   const { address, taskQueue } = services.temporalTarget();
-  const stopped = onShutdown([() => worker.shutdown(), () => services.close()]);
+  const failed = worker.done.then(() => Promise.reject(new Error('the worker stopped')));
+  const stopped = onShutdown('the worker drains first', [() => worker.shutdown(), () => services.close()], failed);
   console.log(`dccd worker ready  Temporal ${address}  task queue ${taskQueue}`);
-  await Promise.race([stopped, worker.done]);
+  return stopped;
 }
 
-export async function runApiOnly(cfg: AppConfig): Promise<void> {
+export async function runApiOnly(cfg: AppConfig): Promise<number> {
   requireAddress(cfg, 'api');
+  await requireFreePort('api.port', cfg.api.host, cfg.api.port, API_FIX);
   const services = buildServices(cfg);
   const api = await listenOrExplain(services);
-  const stopped = onShutdown([api.close, () => services.close()]);
+  const stopped = onShutdown('open requests finish first', [api.close, () => services.close()]);
   console.log(`dccd api ready  API ${api.url}  Temporal ${services.temporalTarget().address}`);
-  await stopped;
+  return stopped;
 }

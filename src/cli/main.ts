@@ -10,6 +10,13 @@ import { reportError } from './fail.ts';
 import { runMigrate } from './migrate-command.ts';
 import { runRead, type ReadFlags } from './read-command.ts';
 import { runStop } from './stop-command.ts';
+import { writeLine } from './terminal.ts';
+import { setLogSink } from '../worker/runtime.ts';
+
+// The SDK's log lines go above the progress line, never into it.
+setLogSink(writeLine);
+/** What the user ran, for other dccd processes' messages ("in use by dccd backfill ..."). */
+const COMMAND_LINE = ['dccd', ...process.argv.slice(2)].join(' ');
 
 /**
  * `--json` (backfill) asks for errors as one JSON object on stdout too. It is read from the
@@ -49,24 +56,46 @@ program
   .command('start')
   .description('run everything in one process: the embedded Temporal dev server (unless TEMPORAL_ADDRESS is set), a worker and the HTTP API')
   .option('--headless', 'do not serve the Temporal Web UI')
-  .addHelpText('after', '\nExamples:\n  dccd start\n  DCCD_API_PORT=9000 dccd start --headless\n  TEMPORAL_ADDRESS=127.0.0.1:7233 dccd start')
-  .action(async (o: { headless?: boolean }) => {
+  .option('--temporal-port <port>', 'the embedded Temporal server\'s gRPC port (default 7233; env DCCD_TEMPORAL_PORT)')
+  .option('--temporal-ui-port <port>', 'the Temporal Web UI\'s port (default 8233; env DCCD_TEMPORAL_UI_PORT)')
+  .option('--api-port <port>', 'the HTTP API\'s port (default 8080; env DCCD_API_PORT)')
+  .addHelpText(
+    'after',
+    `
+One dccd start serves one data folder ({data}/.dccd/daemon.json names it; other commands of
+that folder reach it through that file). A second instance needs its own data folder and
+ports; a busy port is refused with the process that holds it.
+
+Examples:
+  dccd start
+  DCCD_DATA=/srv/dccd-b dccd start --temporal-port 7300 --temporal-ui-port 8300 --api-port 8100
+  DCCD_API_PORT=9000 dccd start --headless
+  TEMPORAL_ADDRESS=127.0.0.1:7233 dccd start`,
+  )
+  .action(async (o: { headless?: boolean; temporalPort?: string; temporalUiPort?: string; apiPort?: string }) => {
     const cfg = config();
     if (o.headless) cfg.temporal.ui = false;
-    await runStart(cfg);
+    if (o.temporalPort !== undefined) cfg.temporal.port = parsePort(o.temporalPort, '--temporal-port');
+    if (o.temporalUiPort !== undefined) cfg.temporal.uiPort = parsePort(o.temporalUiPort, '--temporal-ui-port');
+    if (o.apiPort !== undefined) cfg.api.port = parsePort(o.apiPort, '--api-port');
+    process.exitCode = await runStart(cfg);
   });
 
 program
   .command('worker')
-  .description('run one worker against TEMPORAL_ADDRESS (scale-out)')
+  .description('run one worker against TEMPORAL_ADDRESS (scale-out); registers dccd\'s search attributes on the namespace if missing')
   .addHelpText('after', '\nExample:\n  TEMPORAL_ADDRESS=temporal:7233 DATABASE_URL=postgres://... dccd worker')
-  .action(async () => runWorkerOnly(config()));
+  .action(async () => {
+    process.exitCode = await runWorkerOnly(config());
+  });
 
 program
   .command('api')
   .description('run the HTTP API against TEMPORAL_ADDRESS (scale-out)')
   .addHelpText('after', '\nExample:\n  TEMPORAL_ADDRESS=temporal:7233 DCCD_API_HOST=0.0.0.0 DCCD_API_TOKEN=... dccd api')
-  .action(async () => runApiOnly(config()));
+  .action(async () => {
+    process.exitCode = await runApiOnly(config());
+  });
 
 program
   .command('validate')
@@ -86,7 +115,7 @@ program
   .argument('<symbol>', 'BTCUSDT, BTC/USDT or BTC-USDT')
   .requiredOption('-k, --kind <kind>', 'ohlc, trades or book')
   .option('-s, --span <span>', 'candle span for --kind ohlc: 1s 1m 3m 5m 15m 30m 1h 2h 4h 6h 8h 12h 1d 3d 1w 1M')
-  .option('--start <time>', "last (after what is stored), origin (the exchange's first data), a date, a date-time or ns", 'last')
+  .option('--start <time>', "last (after what is stored; the default), origin (the exchange's first data), a date, a date-time or ns")
   .option('--end <time>', 'a date, a date-time or ns; exclusive (default: now)')
   .option('--depth <levels>', 'book levels per side for --kind book (default 100)')
   .option('-w, --wait', 'follow the run with a progress bar until it ends')
@@ -106,7 +135,7 @@ Examples:
   dccd backfill binance BTCUSDT --kind book --depth 500`,
   )
   .action(async (exchange: string, symbol: string, o: BackfillFlags) => {
-    process.exitCode = await runBackfill(config(), exchange, symbol, o);
+    process.exitCode = await runBackfill(config(), exchange, symbol, o, COMMAND_LINE);
   });
 
 program
@@ -134,10 +163,16 @@ Examples:
 
 program
   .command('stop')
-  .description('ask a run to stop after the window in flight is written')
-  .argument('<run>', 'run id, or the workflow id (backfill/<exchange>/<kind>/<SYMBOL>)')
-  .addHelpText('after', '\nExample:\n  dccd stop 0193f0c4-1b7e-7c1a-9d2e-6f1f1c0e2a11')
-  .action(async (run: string) => runStop(config(), run));
+  .description('end a run and wait until it has ended: windows in flight finish, or end at once if they are retrying')
+  .argument('<run>', 'run id, or the workflow id (backfill/<exchange>/<dataset kind>/<BASE-QUOTE>, e.g. backfill/binance/ohlc-1m/BTC-USDT)')
+  .option('--no-wait', 'only ask the run to stop (not with nothing else running: then this command runs the worker that stops it)')
+  .addHelpText(
+    'after',
+    '\nExamples:\n  dccd stop 0193f0c4-1b7e-7c1a-9d2e-6f1f1c0e2a11\n  dccd stop backfill/binance/ohlc-1m/BTC-USDT --no-wait',
+  )
+  .action(async (run: string, o: { wait: boolean }) => {
+    process.exitCode = await runStop(config(), run, o, COMMAND_LINE);
+  });
 
 program
   .command('migrate')

@@ -1,14 +1,34 @@
-// `dccd stop`: ask a run to end after the window in flight.
+// `dccd stop`: end a run — windows in flight finish, or end at once if they are retrying —
+// and wait until it has ended. With nothing else running, this command hosts the server and
+// a worker until then: a stop signal needs a worker to act on it.
 import type { AppConfig } from '../config/app-config.ts';
-import { runHandle, stopBackfill } from '../api/backfills.ts';
+import { describeRun, runHandle, stopRun } from '../client/runs.ts';
+import { summary } from './backfill-command.ts';
+import { followRun } from './follow-run.ts';
 import { openSession } from './temporal-session.ts';
+import { writeLine } from './terminal.ts';
 
-export async function runStop(cfg: AppConfig, run: string): Promise<void> {
-  const session = await openSession(cfg);
+export async function runStop(cfg: AppConfig, run: string, o: { wait: boolean }, command: string): Promise<number> {
+  const session = await openSession(cfg, { worker: false }, command);
   try {
     const handle = await runHandle(session.services, run);
-    await stopBackfill(handle);
-    console.log(`stop sent to ${handle.workflowId}; it ends after the window in flight is written`);
+    const target = await describeRun(handle);
+    if (!target.running) {
+      console.log(`run ${target.runId} (${target.workflowId}) is not running: ${target.status}`);
+      return 0;
+    }
+    await stopRun(handle);
+    const hosting = session.mode === 'hosted' ? '; this command runs a worker until it has stopped' : '';
+    writeLine(`stopping run ${target.runId} (${target.workflowId}): windows in flight finish, or end at once if they are retrying${hosting}`);
+    if (!o.wait && session.mode !== 'hosted') return 0;
+    const result = await followRun(session.services, target, { quiet: false, onInterrupt: 'detach', hosted: false, failed: session.failed });
+    if (!result) {
+      const when = session.mode === 'hosted' ? 'as soon as a worker runs again (dccd start)' : 'by itself';
+      writeLine(`no longer waiting; the stop is recorded and run ${target.runId} ends ${when}`);
+      return 0;
+    }
+    console.log(summary(result));
+    return result.state === 'failed' ? 1 : 0;
   } finally {
     await session.close();
   }

@@ -1,47 +1,90 @@
 // How a one-shot command (backfill, stop) reaches Temporal: the configured cluster (whose
-// workers run the work), else the embedded server of a running `dccd start` (whose worker
-// does), else an embedded server and worker hosted by this command for as long as it runs —
-// so `dccd backfill ... --wait` works with nothing else started. A command never runs a
-// worker next to a running `dccd start`: in embedded mode one process owns the local state.
+// workers run the work); else the dccd that hosts this data folder, found through its
+// daemon.json (never through a port that happens to answer); else an embedded server and a
+// worker hosted by this command for as long as it runs — so `dccd backfill ... --wait` works
+// with nothing else started.
 import type { AppConfig } from '../config/app-config.ts';
-import { checkDataFolder } from '../config/path-checks.ts';
+import { describeDaemon, findDaemon, type DaemonState } from '../client/daemon-state.ts';
 import { buildServices, type Services } from '../services.ts';
-import { temporalAnswers, type DevServer } from '../worker/dev-server.ts';
-import { startWorker, type RunningWorker } from '../worker/worker.ts';
-import { embeddedServer } from './daemon.ts';
+import { temporalAnswers } from '../worker/dev-server.ts';
+import { DataFolderBusy, hostDataFolder, type HostedStack } from '../worker/embedded-stack.ts';
+import { writeLine } from './terminal.ts';
+
+export type SessionMode = 'cluster' | 'daemon' | 'hosted';
 
 export interface TemporalSession {
   services: Services;
-  /** This process runs the server and a worker for the command: runs pause when it exits. */
-  hosted: boolean;
+  mode: SessionMode;
+  /** The daemon reached, in 'daemon' mode. */
+  daemon?: DaemonState;
   uiUrl: string | undefined;
+  /** Rejects when a hosted stack can no longer work (its server keeps dying). */
+  failed: Promise<never>;
   close(): Promise<void>;
 }
 
-export async function openSession(cfg: AppConfig): Promise<TemporalSession> {
-  await checkDataFolder(cfg.data, { write: !cfg.temporal.address }); // only an embedded server and worker write here
-  let server: DevServer | undefined;
-  let address = cfg.temporal.address;
-  const uiUrl = cfg.temporal.address || !cfg.temporal.ui ? undefined : `http://127.0.0.1:${cfg.temporal.uiPort}`;
-  if (!address) {
-    address = `127.0.0.1:${cfg.temporal.port}`;
-    if (!(await temporalAnswers(address))) {
-      server = await embeddedServer(cfg);
-      address = server.address;
+export interface SessionNeeds {
+  /** The command starts work that a worker must run while it is followed. */
+  worker: boolean;
+}
+
+/** The daemon serving `cfg.data`, if any, when no cluster is configured. */
+export async function localDaemon(cfg: AppConfig): Promise<DaemonState | undefined> {
+  return cfg.temporal.address ? undefined : findDaemon(cfg.data);
+}
+
+/**
+ * `cfg` as the daemon's worker sees it: its venue URLs are the ones runs use. A different
+ * URL set here (DCCD_BINANCE_REST_URL on this command only) would reach the check but not
+ * the run, so it is named in a warning.
+ */
+export function asDaemonSees(cfg: AppConfig, daemon: DaemonState | undefined): { cfg: AppConfig; warnings: string[] } {
+  if (!daemon) return { cfg, warnings: [] };
+  const warnings: string[] = [];
+  const names = new Set([...Object.keys(cfg.exchanges), ...Object.keys(daemon.exchanges)]);
+  for (const name of names) {
+    const mine = (cfg.exchanges as Record<string, { restUrl?: string; wsUrl?: string } | undefined>)[name] ?? {};
+    const theirs = daemon.exchanges[name] ?? {};
+    for (const key of ['restUrl', 'wsUrl'] as const) {
+      if (mine[key] === theirs[key]) continue;
+      const env = `DCCD_${name.toUpperCase()}_${key === 'restUrl' ? 'REST' : 'WS'}_URL`;
+      warnings.push(
+        `${name}.${key} is ${mine[key] ?? 'the default'} here, but ${describeDaemon(daemon)} uses ${theirs[key] ?? 'the default'}; ` +
+          `runs use the daemon's (set ${env} where dccd start runs, or in dccd.yml)`,
+      );
     }
-  } else if (!(await temporalAnswers(address))) {
-    throw new Error(`temporal.address: no Temporal server answers at ${address}`);
   }
-  const services = buildServices(cfg, { temporalAddress: address });
-  const worker: RunningWorker | undefined = server ? await startWorker(services) : undefined;
-  return {
-    services,
-    hosted: Boolean(server),
-    uiUrl,
-    async close() {
-      await worker?.shutdown();
-      await services.close();
-      await server?.stop();
-    },
-  };
+  const exchanges = Object.fromEntries(
+    [...names].map((name) => [name, { ...(cfg.exchanges as Record<string, object | undefined>)[name], ...daemon.exchanges[name] }]),
+  ) as AppConfig['exchanges'];
+  return { cfg: { ...cfg, exchanges }, warnings };
+}
+
+export async function openSession(cfg: AppConfig, needs: SessionNeeds, command: string): Promise<TemporalSession> {
+  const never = new Promise<never>(() => undefined);
+  if (cfg.temporal.address) {
+    if (!(await temporalAnswers(cfg.temporal.address))) throw new Error(`temporal.address: no Temporal server answers at ${cfg.temporal.address}`);
+    const services = buildServices(cfg);
+    return { services, mode: 'cluster', uiUrl: undefined, failed: never, close: () => services.close() };
+  }
+  const daemon = await findDaemon(cfg.data);
+  if (daemon) return reachDaemon(cfg, daemon, needs, never);
+  let stack: HostedStack;
+  try {
+    stack = await hostDataFolder(cfg, { role: 'command', command, ports: 'any', log: writeLine });
+  } catch (e) {
+    // A daemon that started between the lookup and the claim serves the command instead.
+    const late = e instanceof DataFolderBusy ? await findDaemon(cfg.data) : undefined;
+    if (late) return reachDaemon(cfg, late, needs, never);
+    throw e;
+  }
+  await stack.publish();
+  return { services: stack.services, mode: 'hosted', uiUrl: stack.server.uiUrl, failed: stack.failed, close: () => stack.close() };
+}
+
+function reachDaemon(cfg: AppConfig, daemon: DaemonState, needs: SessionNeeds, never: Promise<never>): TemporalSession {
+  // A one-shot command's worker goes when that command ends: work started here would stall.
+  if (needs.worker && daemon.role === 'command') throw new DataFolderBusy(cfg.data, daemon);
+  const services = buildServices(asDaemonSees(cfg, daemon).cfg, { temporal: daemon.temporal });
+  return { services, mode: 'daemon', daemon, uiUrl: daemon.temporal.uiUrl, failed: never, close: () => services.close() };
 }

@@ -5,13 +5,27 @@ import { datasetId } from './target.ts';
 
 export interface BackfillRequest {
   target: Target;
-  /** 'last', 'origin', an ISO date or date-time, or integer ns (as text). */
-  start: string;
+  /** 'last' (the default), 'origin', an ISO date or date-time, or integer ns (as text). */
+  start?: string;
   /** Same forms but 'last'/'origin'; omitted means now. */
   end?: string;
   /** Book snapshot depth per side. */
   depth?: number;
   /** The job spec that asked for this run, if any. */
+  specId?: string;
+}
+
+/**
+ * A request checked once against the venue (shape, capability, times, symbol listed) and
+ * normalized: the unified symbol, and times as 'last', 'origin' or integer ns text. This is
+ * what a backfill workflow receives; nothing downstream checks it again.
+ */
+export interface CheckedBackfill {
+  target: Target;
+  start: 'last' | 'origin' | `${bigint}`;
+  end?: `${bigint}`;
+  /** Book snapshot depth per side, set exactly for kind book. */
+  depth?: number;
   specId?: string;
 }
 
@@ -37,6 +51,23 @@ export interface BackfillResult {
   startNs: string | null;
   endNs: string | null;
   error?: string;
+}
+
+/** What a retried window resumes from: everything before committedNs is on disk. */
+export interface WindowCheckpoint {
+  committedNs: string;
+  rows: number;
+  pages: number;
+  lastTs: string | null;
+}
+
+/**
+ * A window's heartbeat details: where a retry resumes, and its recent events (timestamped
+ * lines), which clients show while the window is still retrying.
+ */
+export interface WindowHeartbeat {
+  checkpoint?: WindowCheckpoint;
+  events: string[];
 }
 
 /** One backfill per dataset at a time: the workflow id is the dataset's. */

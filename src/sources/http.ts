@@ -8,6 +8,8 @@ import { systemClock } from './rate-limiter.ts';
 export interface RetryPolicy {
   /** Attempts per request, the first included. */
   maxAttempts: number;
+  /** Attempts while the venue cannot be reached at all (refused, unknown host, timeouts); at most maxAttempts. */
+  maxUnreachableAttempts?: number;
   /** No retry starts once this much time has passed since the first attempt. */
   maxElapsedMs: number;
   /** Backoff before retry n is uniform in [0, min(maxDelayMs, baseDelayMs * 2^(n-1))]. */
@@ -73,8 +75,10 @@ interface Failure {
   detail: string;
   /** The venue said when to come back (ms). */
   retryAfterMs?: number;
-  /** Short label for the log: '502', 'timeout', 'malformed JSON'. */
-  label: string;
+  /** What happened, for the log: '502 from binance', 'binance unreachable (ECONNREFUSED)'. */
+  event: string;
+  /** No answer at all: the venue is down or the network is. */
+  unreachable: boolean;
 }
 
 export class HttpTransport {
@@ -96,13 +100,14 @@ export class HttpTransport {
       req.signal?.throwIfAborted();
       const outcome = await this.attempt(url, req);
       if (!('error' in outcome)) return outcome.body;
-      const { error, detail, retryAfterMs, label } = outcome;
+      const { error, detail, retryAfterMs, event, unreachable } = outcome;
       if (!error.retryable) throw error;
+      const maxAttempts = unreachable ? Math.min(this.retry.maxAttempts, this.retry.maxUnreachableAttempts ?? Infinity) : this.retry.maxAttempts;
       const delay = retryAfterMs ?? this.backoff(attempt);
       // A 429/418 speaks for the whole IP: every caller of this venue waits, not just this one.
       if (error.status === 429 || error.status === 418) this.opts.limiter?.pause(delay);
       const elapsed = this.clock.now() - started;
-      if (attempt >= this.retry.maxAttempts || elapsed + delay > this.retry.maxElapsedMs) {
+      if (attempt >= maxAttempts || elapsed + delay > this.retry.maxElapsedMs) {
         const gaveUp = new ExchangeHttpError(
           exchange,
           `gave up after ${attempt} attempt${attempt > 1 ? 's' : ''} in ${seconds(elapsed)}: ${detail}`,
@@ -118,11 +123,7 @@ export class HttpTransport {
         gaveUp.cause = error;
         throw gaveUp;
       }
-      req.log?.(
-        retryAfterMs !== undefined
-          ? `${label} from ${exchange}, waiting ${seconds(delay)}`
-          : `${label} from ${exchange}, retry ${attempt + 1}/${this.retry.maxAttempts} in ${seconds(delay)}`,
-      );
+      req.log?.(retryAfterMs !== undefined ? `${event}, waiting ${seconds(delay)}` : `${event}, retry ${attempt + 1}/${maxAttempts} in ${seconds(delay)}`);
       await this.sleepUntil(this.clock.now() + delay, req.signal);
     }
   }
@@ -147,10 +148,13 @@ export class HttpTransport {
     } catch (err) {
       if (permit) limiter!.settle(permit);
       if (req.signal?.aborted) throw req.signal.reason;
-      const timedOut = timeout.aborted;
-      const label = timedOut ? 'timeout' : 'network error';
-      const why = timedOut ? `no answer within ${seconds(this.retry.timeoutMs)}` : describeNetworkError(err);
-      return failure(exchange, label, `GET ${path}: ${label} (${why})`, { retryable: true, path });
+      if (timeout.aborted) {
+        const detail = `GET ${path}: timeout (no answer within ${seconds(this.retry.timeoutMs)})`;
+        return { ...failure(exchange, `timeout from ${exchange}`, detail, { retryable: true, path }), unreachable: true };
+      }
+      const { code, message } = networkError(err);
+      const detail = `GET ${url.origin}${path}: unreachable (${code ? `${code}: ` : ''}${message})`;
+      return { ...failure(exchange, `${exchange} unreachable (${code ?? message})`, detail, { retryable: true, path }), unreachable: true };
     }
     if (permit) limiter!.settle(permit, res.headers);
 
@@ -158,7 +162,7 @@ export class HttpTransport {
     const status = res.status;
     if (status >= 200 && status < 300) {
       if (body !== undefined) return { body };
-      return failure(exchange, 'malformed JSON', `GET ${path}: malformed JSON body (${preview(text)})`, {
+      return failure(exchange, `malformed JSON from ${exchange}`, `GET ${path}: malformed JSON body (${preview(text)})`, {
         status,
         retryable: true,
         path,
@@ -169,7 +173,7 @@ export class HttpTransport {
     const retryAfterMs = retryable ? parseRetryAfter(res.headers.get('retry-after'), this.clock.now()) : undefined;
     const said = venue?.msg ?? (preview(text) || res.statusText);
     const code = venue?.code !== undefined ? ` (code ${venue.code})` : '';
-    return failure(exchange, String(status), `GET ${path}: HTTP ${status}: ${said}${code}`, {
+    return failure(exchange, `${status} from ${exchange}`, `GET ${path}: HTTP ${status}: ${said}${code}`, {
       status,
       code: venue?.code,
       retryable,
@@ -193,13 +197,8 @@ export class HttpTransport {
   }
 }
 
-function failure(
-  exchange: string,
-  label: string,
-  detail: string,
-  opts: ConstructorParameters<typeof ExchangeHttpError>[2],
-): Failure {
-  return { label, detail, error: new ExchangeHttpError(exchange, detail, opts), retryAfterMs: opts.retryAfterMs };
+function failure(exchange: string, event: string, detail: string, opts: ConstructorParameters<typeof ExchangeHttpError>[2]): Failure {
+  return { event, detail, error: new ExchangeHttpError(exchange, detail, opts), retryAfterMs: opts.retryAfterMs, unreachable: false };
 }
 
 function parseJson(text: string): unknown {
@@ -219,13 +218,12 @@ export function parseRetryAfter(value: string | null, nowMs: number): number | u
   return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
 }
 
-function describeNetworkError(err: unknown): string {
+/** fetch's own error says only 'fetch failed'; its cause names the system error (ECONNREFUSED, ENOTFOUND). */
+function networkError(err: unknown): { code?: string; message: string } {
   const cause = err instanceof Error && err.cause instanceof Error ? err.cause : err;
-  if (cause instanceof Error) {
-    const code = (cause as NodeJS.ErrnoException).code;
-    return code ? `${code}: ${cause.message}` : cause.message;
-  }
-  return String(cause);
+  if (!(cause instanceof Error)) return { message: String(cause) };
+  const code = (cause as NodeJS.ErrnoException).code;
+  return { ...(code && { code }), message: cause.message };
 }
 
 function preview(text: string): string {

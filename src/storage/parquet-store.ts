@@ -42,6 +42,7 @@ import type { Window } from './parquet-layout.ts';
 import { contains, datasetDir, intersect, partFileName, partitionGrain, partitionsCovering, tempFileName, tempFileWriter } from './parquet-layout.ts';
 import { hasOverlap, visibleWindows } from './part-precedence.ts';
 import { guardStorage } from './storage-failure.ts';
+import { isAlive } from '../process-alive.ts';
 
 export interface Provenance {
   /** Where the rows came from, e.g. 'binance:rest'. */
@@ -474,15 +475,6 @@ const provenanceJson = (p: Provenance, stamp: bigint): string =>
 // ns as JSON numbers: exact in the text (Python and DuckDB parse them as int64); JS
 // consumers need a bigint-aware parser.
 const rangeJson = (w: Window): string => `{"start_ns":${w.startNs},"end_ns":${w.endNs}}`;
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 function footer(w: Window, provenance: string, stamp: bigint): Record<string, string> {
   return {

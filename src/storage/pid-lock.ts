@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { link, readFile, rm, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { isAlive } from '../process-alive.ts';
 
 export interface PidLock {
   readonly path: string;
@@ -66,16 +67,6 @@ async function readLock(path: string): Promise<{ text: string; pid: number } | u
  */
 function isStale(path: string, pid: number): boolean {
   return pid === process.pid ? !heldHere.has(path) : !isAlive(pid);
-}
-
-function isAlive(pid: number): boolean {
-  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM'; // alive, owned by another user
-  }
 }
 
 /**

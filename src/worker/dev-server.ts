@@ -5,8 +5,10 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { SearchAttributeType } from '@temporalio/common';
+import type { SearchAttributeType } from '@temporalio/common';
 import type { SearchAttributeKey } from '@temporalio/common/lib/search-attributes.js';
+import { CLI_TYPE_NAMES } from '../client/search-attributes.ts';
+import { PortBusy, portHolder, requireFreePort } from './ports.ts';
 import { resolveTemporalBinary, TemporalBinaryError } from './temporal-binary.ts';
 
 export interface DevServerOptions {
@@ -21,7 +23,19 @@ export interface DevServerOptions {
   onLog?: (line: string) => void;
   /** Dynamic config overrides, e.g. lower continue-as-new thresholds in tests. */
   dynamicConfig?: Record<string, unknown>;
+  /** How a busy port is named in the error, and how to pick another. */
+  portFields?: { port: PortField; uiPort: PortField };
 }
+
+export interface PortField {
+  field: string;
+  fix: string;
+}
+
+const DEFAULT_PORT_FIELDS = {
+  port: { field: 'port', fix: 'choose another port' },
+  uiPort: { field: 'uiPort', fix: 'choose another port' },
+};
 
 export interface DevServer {
   address: string;
@@ -33,15 +47,6 @@ export interface DevServer {
   pid: number | undefined;
 }
 
-const TYPE_NAMES: Record<string, string> = {
-  [SearchAttributeType.KEYWORD]: 'Keyword',
-  [SearchAttributeType.TEXT]: 'Text',
-  [SearchAttributeType.INT]: 'Int',
-  [SearchAttributeType.DOUBLE]: 'Double',
-  [SearchAttributeType.BOOL]: 'Bool',
-  [SearchAttributeType.DATETIME]: 'Datetime',
-  [SearchAttributeType.KEYWORD_LIST]: 'KeywordList',
-};
 
 export function devServerArgs(o: DevServerOptions): string[] {
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(o.port), '--namespace', o.namespace];
@@ -55,7 +60,7 @@ export function devServerArgs(o: DevServerOptions): string[] {
   // Offline: never phone home for version checks.
   const dyn = { 'frontend.enableServerVersionCheck': false, ...o.dynamicConfig };
   for (const [k, v] of Object.entries(dyn)) args.push('--dynamic-config-value', `${k}=${JSON.stringify(v)}`);
-  for (const key of o.searchAttributes) args.push('--search-attribute', `${key.name}=${TYPE_NAMES[key.type]}`);
+  for (const key of o.searchAttributes) args.push('--search-attribute', `${key.name}=${CLI_TYPE_NAMES[key.type]}`);
   return args;
 }
 
@@ -77,8 +82,15 @@ kill "$watcher" 2>/dev/null
 exit $code
 `;
 
+/**
+ * Starts the server on ports that must be free: a busy one is an error naming its holder, never
+ * a reason to use whatever answers there.
+ */
 export async function startDevServer(o: DevServerOptions): Promise<DevServer> {
   const bin = resolveTemporalBinary();
+  const fields = o.portFields ?? DEFAULT_PORT_FIELDS;
+  await requireFreePort(fields.port.field, '127.0.0.1', o.port, fields.port.fix);
+  if (o.uiPort !== undefined) await requireFreePort(fields.uiPort.field, '127.0.0.1', o.uiPort, fields.uiPort.fix);
   if (o.dbFile) mkdirSync(join(o.dbFile, '..'), { recursive: true });
   const address = `127.0.0.1:${o.port}`;
   const uiUrl = o.uiPort === undefined ? undefined : `http://127.0.0.1:${o.uiPort}`;
@@ -102,8 +114,11 @@ export async function startDevServer(o: DevServerOptions): Promise<DevServer> {
   const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
   try {
     await waitReachable(address, exited, () => tail.join('\n'));
+    await checkOwnServer(o.port, child, fields.port.field);
   } catch (e) {
     await stopChild(child, exited);
+    // Free when checked, taken when bound: another process got there first.
+    if (/address already in use/i.test(tail.join('\n'))) throw new PortBusy(fields.port.field, o.port, `127.0.0.1:${o.port} was taken while the Temporal server started; ${fields.port.fix}`);
     throw e;
   }
   return { address, uiUrl, exited, pid: child.pid, stop: () => stopChild(child, exited) };
@@ -137,6 +152,17 @@ export async function temporalAnswers(address: string): Promise<boolean> {
     }
   } catch {
     return false;
+  }
+}
+
+/**
+ * The server answering on `port` must be the one just spawned (a child of its guard): another
+ * process that took the port between the check and the bind would otherwise be used silently.
+ */
+async function checkOwnServer(port: number, guard: ChildProcess, field: string): Promise<void> {
+  const holder = await portHolder(port);
+  if (holder && holder.ppid !== guard.pid && holder.pid !== guard.pid) {
+    throw new PortBusy(field, port, `127.0.0.1:${port} was taken by pid ${holder.pid} while the Temporal server started`);
   }
 }
 

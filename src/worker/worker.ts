@@ -1,22 +1,13 @@
 // The Temporal worker: runs dccd's workflows and activities on one task queue.
 import { fileURLToPath } from 'node:url';
-import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel } from '@temporalio/worker';
+import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities/index.ts';
+import { ensureSearchAttributes } from '../client/search-attributes.ts';
 import type { Services } from '../services.ts';
+import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/definitions.ts';
+import { installRuntime } from './runtime.ts';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
-
-let runtimeInstalled = false;
-/**
- * The SDK runtime is process-wide and must be configured before the first connection.
- * dccd handles SIGINT/SIGTERM itself (drain the worker, then stop API and server), so the
- * runtime installs no signal handlers of its own.
- */
-export function installRuntime(level: LogLevel = 'WARN'): void {
-  if (runtimeInstalled) return;
-  Runtime.install({ logger: new DefaultLogger(level), shutdownSignals: [] });
-  runtimeInstalled = true;
-}
 
 export interface RunningWorker {
   worker: Worker;
@@ -36,6 +27,9 @@ export async function startWorker(services: Services): Promise<RunningWorker> {
     throw new Error(`temporal.address: no Temporal server answers at ${address} (${why})`);
   });
   try {
+    // A cluster's namespace may lack them; the embedded server already has them.
+    const added = await ensureSearchAttributes(connection.operatorService, namespace, SEARCH_ATTRIBUTE_KEYS);
+    if (added.length > 0) process.stderr.write(`dccd: registered search attributes on namespace '${namespace}': ${added.join(', ')}\n`);
     const worker = await Worker.create({
       connection,
       namespace,

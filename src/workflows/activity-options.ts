@@ -1,5 +1,5 @@
 // Timeouts and retry policies of every activity, in one place, each with its reason.
-import type { ActivityOptions } from '@temporalio/workflow';
+import { ActivityCancellationType, type ActivityOptions } from '@temporalio/workflow';
 import { NON_RETRYABLE_TYPES } from '../domain/errors.ts';
 
 const retry = {
@@ -32,6 +32,10 @@ export const RESOLVE: ActivityOptions = {
 export const WINDOW: ActivityOptions = {
   startToCloseTimeout: '2 hours',
   heartbeatTimeout: '10 seconds',
+  // A stop cancels the windows in flight and waits for each to decide: a healthy one finishes
+  // (its rows count), one waiting out errors ends at once. Left unset, the SDK sends
+  // TRY_CANCEL (proto value 0), which drops a window's result while it is still writing.
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   retry: { ...retry, maximumAttempts: 60 },
 };
 

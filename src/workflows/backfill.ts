@@ -4,19 +4,22 @@ import {
   ActivityFailure,
   ApplicationFailure,
   allHandlersFinished,
+  CancellationScope,
   condition,
   ContinueAsNew,
-  continueAsNew,
   isCancellation,
+  makeContinueAsNewFunc,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
-import type { ResolvedBackfill } from '../activities/backfill-plan.ts';
+import type { ResolvedBackfill } from '../activities/backfill-range.ts';
 import type { WindowResult } from '../activities/backfill.ts';
-import { LOG_TAIL_LINES, type BackfillProgress, type BackfillRequest, type BackfillResult } from '../domain/job.ts';
+import { LOG_TAIL_LINES, type BackfillProgress, type BackfillResult, type CheckedBackfill, type RunState } from '../domain/job.ts';
+import { datasetKind } from '../domain/target.ts';
 import { isoFromNs } from '../domain/time.ts';
 import { planWindows } from '../domain/windows.ts';
 import { RESOLVE, WINDOW } from './activity-options.ts';
@@ -46,10 +49,11 @@ export interface BackfillCarry {
   rowsWritten: number;
   currentNs: string | null;
   log: string[];
+  segment?: number;
 }
 
 export interface BackfillInput {
-  request: BackfillRequest;
+  request: CheckedBackfill;
   carry?: BackfillCarry;
   /** Tests lower it to exercise continue-as-new. */
   windowsPerSegment?: number;
@@ -60,6 +64,7 @@ export async function backfill(input: BackfillInput): Promise<BackfillResult> {
   const info = workflowInfo();
   const runId = info.firstExecutionRunId;
   const carry = input.carry;
+  const segment = (carry?.segment ?? 0) + 1;
   const progress: BackfillProgress = {
     state: 'running',
     startNs: carry?.resolved.startNs ?? null,
@@ -71,15 +76,26 @@ export async function backfill(input: BackfillInput): Promise<BackfillResult> {
     log: carry?.log ?? [],
   };
   let stopRequested = false;
+  let inFlight: CancellationScope | undefined;
   setHandler(progressQuery, () => progress);
   setHandler(stopSignal, () => {
+    if (stopRequested) return;
     stopRequested = true;
-    if (progress.state === 'running') progress.state = 'stopping';
-    say('stop requested: ending after the window in flight');
+    if (progress.state === 'running') setState('stopping');
+    say('stop requested: windows in flight finish, or end at once if they are retrying');
+    // Each window decides: a healthy one finishes, one waiting out errors ends now.
+    inFlight?.cancel();
   });
   function say(line: string) {
     progress.log.push(`${new Date().toISOString()} ${line}`);
     if (progress.log.length > LOG_TAIL_LINES) progress.log.splice(0, progress.log.length - LOG_TAIL_LINES);
+  }
+  function setState(state: RunState) {
+    progress.state = state;
+    upsertSearchAttributes([
+      { key: SA.state, value: state },
+      { key: SA.rowsWritten, value: progress.rowsWritten },
+    ]);
   }
   const result = (state: BackfillResult['state'], error?: string): BackfillResult => ({
     runId,
@@ -92,16 +108,18 @@ export async function backfill(input: BackfillInput): Promise<BackfillResult> {
 
   try {
     if (!carry) upsertSearchAttributes([{ key: SA.runId, value: runId }]);
-    const resolved = carry?.resolved ?? (await resolveBackfill(input.request));
+    const resolved = carry?.resolved ?? (await resolveBackfill.executeWithOptions({ ...RESOLVE, summary: 'resolve the range' }, [input.request]));
+    const { target } = resolved;
+    const title = `backfill ${target.exchange} ${target.symbol} ${datasetKind(target)} [${isoFromNs(BigInt(resolved.startNs))}, ${isoFromNs(BigInt(resolved.endNs))})`;
     if (!carry) {
       progress.startNs = resolved.startNs;
       progress.endNs = resolved.endNs;
       say(`range [${isoFromNs(BigInt(resolved.startNs))}, ${isoFromNs(BigInt(resolved.endNs))}) from ${resolved.startFrom}`);
     }
-    const { target } = resolved;
     if (target.kind === 'book') {
       progress.windowsTotal = 1;
-      record(await snapshotBook({ target, depth: resolved.depth! }), resolved.endNs);
+      const summary = `book snapshot, ${resolved.depth} levels per side`;
+      record(await snapshotBook.executeWithOptions({ ...WINDOW, summary }, [{ target, depth: resolved.depth! }]), resolved.endNs);
       return done();
     }
     const plan = planWindows(BigInt(resolved.startNs), BigInt(resolved.endNs), BigInt(resolved.windowNs));
@@ -110,53 +128,79 @@ export async function backfill(input: BackfillInput): Promise<BackfillResult> {
     const segmentLimit = input.windowsPerSegment ?? WINDOWS_PER_SEGMENT;
     const concurrency = input.concurrency ?? WINDOW_CONCURRENCY;
     for (let i = progress.windowsDone, inSegment = 0; i < plan.count; ) {
-      if (stopRequested) {
-        progress.state = 'stopped';
-        say(`stopped after ${progress.windowsDone} of ${plan.count} windows`);
-        setRowsAttribute();
-        return result('stopped');
-      }
+      // A continued segment starts without the first one's summary: the details say what it is.
+      setCurrentDetails(`${title}\n\nsegment ${segment}: ${progress.windowsDone}/${plan.count} windows, ${progress.rowsWritten} rows`);
+      if (stopRequested) return stopped(plan.count);
       if (inSegment >= segmentLimit || workflowInfo().continueAsNewSuggested) {
         await condition(allHandlersFinished);
-        return await continueAsNew<typeof backfill>({
+        // The next segment keeps the run's memo (its summary): Temporal does not carry the
+        // first execution's static summary over, so the memo and current details tell it.
+        return await makeContinueAsNewFunc<typeof backfill>({ memo: workflowInfo().memo })({
           ...input,
-          carry: { resolved, windowsDone: progress.windowsDone, rowsWritten: progress.rowsWritten, currentNs: progress.currentNs, log: progress.log },
+          carry: { resolved, windowsDone: progress.windowsDone, rowsWritten: progress.rowsWritten, currentNs: progress.currentNs, log: progress.log, segment },
         });
       }
       const batch = Array.from({ length: Math.min(concurrency, plan.count - i) }, (_, k) => plan.window(i + k));
-      const results = await Promise.all(batch.map(([lo, hi]) => fetchWindow({ target, startNs: String(lo), endNs: String(hi) })));
-      results.forEach((r, k) => {
+      const scope = new CancellationScope();
+      inFlight = scope;
+      const settled = await scope.run(() =>
+        Promise.allSettled(
+          batch.map(([lo, hi], k) =>
+            fetchWindow.executeWithOptions({ ...WINDOW, summary: `window ${i + k + 1}/${plan.count} [${isoFromNs(lo)}, ${isoFromNs(hi)})` }, [
+              { target, startNs: String(lo), endNs: String(hi) },
+            ]),
+          ),
+        ),
+      );
+      inFlight = undefined;
+      let failure: unknown;
+      // Windows after an unfinished one are written, but the dataset is complete only up to it.
+      let contiguous = true;
+      settled.forEach((s, k) => {
         const [lo, hi] = batch[k]!;
-        record(r, String(hi));
-        say(`window ${i + k + 1}/${plan.count} [${isoFromNs(lo)}, ${isoFromNs(hi)}): ${r.rows} rows in ${r.pages} pages`);
+        const label = `window ${i + k + 1}/${plan.count} [${isoFromNs(lo)}, ${isoFromNs(hi)})`;
+        if (s.status === 'fulfilled') {
+          record(s.value, contiguous ? String(hi) : undefined);
+          say(`${label}: ${s.value.rows} rows in ${s.value.pages} pages`);
+          return;
+        }
+        contiguous = false;
+        // Once stopping, a window that did not finish (cancelled, or timed out on a worker that
+        // is gone) is interrupted, not a reason to fail the run.
+        if (isCancellation(s.reason)) say(`${label}: interrupted by the stop; a later run fetches it again`);
+        else if (stopRequested) say(`${label}: interrupted by the stop (${describeFailure(s.reason)}); a later run fetches it again`);
+        else failure ??= s.reason;
       });
+      if (failure !== undefined) throw failure;
       i += batch.length;
       inSegment += batch.length;
-      setRowsAttribute();
+      upsertSearchAttributes([{ key: SA.rowsWritten, value: progress.rowsWritten }]);
     }
+    if (stopRequested && progress.windowsDone < plan.count) return stopped(plan.count);
     return done();
   } catch (e) {
     if (e instanceof ContinueAsNew || isCancellation(e)) throw e;
     const message = describeFailure(e);
-    progress.state = 'failed';
+    setState('failed');
     say(`failed: ${message}`);
     throw ApplicationFailure.create({ message, type: 'BackfillFailed', nonRetryable: true, details: [result('failed', message)] });
   }
 
-  function record(r: WindowResult, coveredTo: string) {
+  function record(r: WindowResult, coveredTo: string | undefined) {
     for (const line of r.log) say(line);
     progress.windowsDone++;
     progress.rowsWritten += r.rows;
-    progress.currentNs = coveredTo;
+    if (coveredTo !== undefined) progress.currentNs = coveredTo;
+  }
+  function stopped(total: number): BackfillResult {
+    say(`stopped after ${progress.windowsDone} of ${total} windows`);
+    setState('stopped');
+    return result('stopped');
   }
   function done(): BackfillResult {
-    progress.state = 'completed';
     say(`completed: ${progress.rowsWritten} rows`);
-    setRowsAttribute();
+    setState('completed');
     return result('completed');
-  }
-  function setRowsAttribute() {
-    upsertSearchAttributes([{ key: SA.rowsWritten, value: progress.rowsWritten }]);
   }
 }
 

@@ -16,6 +16,8 @@ export const SA = {
   exchange: defineSearchAttributeKey('DccdExchange', SearchAttributeType.KEYWORD),
   symbol: defineSearchAttributeKey('DccdSymbol', SearchAttributeType.KEYWORD),
   kind: defineSearchAttributeKey('DccdKind', SearchAttributeType.KEYWORD),
+  /** running, stopping, completed, stopped or failed: a stopped run is not a completed one in any list. */
+  state: defineSearchAttributeKey('DccdState', SearchAttributeType.KEYWORD),
   rowsWritten: defineSearchAttributeKey('RowsWritten', SearchAttributeType.INT),
 } as const;
 

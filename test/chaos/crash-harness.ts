@@ -5,15 +5,16 @@ import { randomUUID } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
-import { backfillResult, startBackfill, startedHandle } from '../../src/api/backfills.ts';
+import { runResult, startedHandle } from '../../src/client/runs.ts';
+import { startBackfill } from '../../src/jobs/backfill.ts';
 import { parseConfig } from '../../src/config/load-config.ts';
 import type { Target } from '../../src/domain/target.ts';
 import { parseAbsoluteTime } from '../../src/domain/time.ts';
 import { buildServices } from '../../src/services.ts';
 import { startSim } from '../../src/sim/index.ts';
 import { ParquetStore } from '../../src/storage/parquet-store.ts';
-import { startDevServer, type DevServer } from '../../src/worker/dev-server.ts';
-import { SEARCH_ATTRIBUTE_KEYS } from '../../src/workflows/definitions.ts';
+import type { DevServer } from '../../src/worker/dev-server.ts';
+import { startEmbeddedServer } from '../../src/worker/embedded-stack.ts';
 import { checksumRows } from '../../src/sim/checksum.ts';
 import type { OhlcRow, TradeRow } from '../../src/domain/records.ts';
 import { freePort } from '../helpers/ports.ts';
@@ -81,7 +82,7 @@ export async function runTrial(o: TrialOptions): Promise<TrialResult> {
   let server: DevServer | undefined;
   let proc: DccdProcess | undefined;
   const startServer = async () => {
-    server = await startDevServer({ dbFile, port: temporalPort, namespace: 'default', searchAttributes: SEARCH_ATTRIBUTE_KEYS });
+    server = await startEmbeddedServer({ dbFile, port: temporalPort });
   };
   const startProc = async () => {
     proc = usesStart
@@ -156,7 +157,7 @@ export async function runTrial(o: TrialOptions): Promise<TrialResult> {
 
 /** Follows the run to its end across server restarts (the client reconnects). */
 async function backfillUntilDone(services: ReturnType<typeof buildServices>, started: { runId: string; workflowId: string }) {
-  return retrying(async () => backfillResult(await startedHandle(services, started), started.runId), 600);
+  return retrying(async () => runResult(await startedHandle(services, started), started.runId), 600);
 }
 
 /** Retries calls that fail while the server is down. */

@@ -3,12 +3,13 @@
 import { after } from 'node:test';
 import { randomUUID } from 'node:crypto';
 import { Connection } from '@temporalio/client';
-import { msToTs, SearchAttributeType } from '@temporalio/common';
-import proto from '@temporalio/proto';
+import { msToTs } from '@temporalio/common';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startDevServer, type DevServer } from '../../src/worker/dev-server.ts';
+import type { DevServer } from '../../src/worker/dev-server.ts';
+import { startEmbeddedServer } from '../../src/worker/embedded-stack.ts';
+import { ensureSearchAttributes } from '../../src/client/search-attributes.ts';
 import { SEARCH_ATTRIBUTE_KEYS } from '../../src/workflows/definitions.ts';
 import { parseConfig } from '../../src/config/load-config.ts';
 import type { AppConfig } from '../../src/config/app-config.ts';
@@ -20,7 +21,7 @@ let own: Promise<DevServer> | undefined;
 export async function temporalAddress(): Promise<string> {
   const shared = process.env.DCCD_TEST_TEMPORAL_ADDRESS;
   if (shared) return shared;
-  own ??= freePort().then((port) => startDevServer({ port, namespace: 'default', searchAttributes: SEARCH_ATTRIBUTE_KEYS }));
+  own ??= freePort().then((port) => startEmbeddedServer({ port }));
   const server = await own;
   after(() => server.stop());
   return server.address;
@@ -35,20 +36,13 @@ async function freshNamespace(address: string): Promise<string> {
   const connection = await Connection.connect({ address });
   try {
     await connection.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs('1 day') });
-    await connection.operatorService.addSearchAttributes({
-      namespace,
-      searchAttributes: Object.fromEntries(SEARCH_ATTRIBUTE_KEYS.map((k) => [k.name, INDEXED_TYPE[k.type]!])),
-    });
+    await ensureSearchAttributes(connection.operatorService, namespace, SEARCH_ATTRIBUTE_KEYS);
   } finally {
     await connection.close();
   }
   return namespace;
 }
 
-const INDEXED_TYPE: Record<string, number> = {
-  [SearchAttributeType.KEYWORD]: proto.temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
-  [SearchAttributeType.INT]: proto.temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_INT,
-};
 
 /**
  * A config with a fresh data folder, namespace, task queue and coverage database that no

@@ -3,7 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { backfillResult, startBackfill, startedHandle } from '../../src/api/backfills.ts';
+import { runResult, startedHandle } from '../../src/client/runs.ts';
+import { startBackfill } from '../../src/jobs/backfill.ts';
 import { AlreadyRunning } from '../../src/domain/errors.ts';
 import type { BackfillRequest } from '../../src/domain/job.ts';
 import type { Target } from '../../src/domain/target.ts';
@@ -12,7 +13,7 @@ import { backfillEnv, storedTruth, type BackfillEnv } from '../helpers/backfill-
 
 async function run(env: BackfillEnv, request: BackfillRequest) {
   const started = await startBackfill(env.services, request);
-  const result = await backfillResult(await startedHandle(env.services, started), started.runId);
+  const result = await runResult(await startedHandle(env.services, started), started.runId);
   return { started, result };
 }
 

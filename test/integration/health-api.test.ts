@@ -20,7 +20,7 @@ test('health is 503 with the reason when Temporal is unreachable', async () => {
   await app.close();
 });
 
-test('health reports the worker as running only while one polls the task queue, and ?probe=1 runs a workflow end to end', async () => {
+test('health reports the worker as running only while one polls the task queue, and ?probe=1 runs a workflow end to end that leaves nothing in the workflow list', async () => {
   const services = buildServices(await testConfig());
   const app = await buildApi({ services });
   try {
@@ -32,6 +32,17 @@ test('health reports the worker as running only while one polls the task queue, 
       assert.match(res.json().probe.worker, /:\d+$/);
       // The probe's workflow ran, so the worker has polled: it is listed from now on.
       assert.equal((await app.inject({ url: '/api/health' })).json().worker.running, true);
+      // ...and it was deleted: health checks do not clutter the runs users see.
+      // (The dev server carries out a deletion some 30 s later.)
+      const client = await services.temporal();
+      let left: string[] = [];
+      for (let tries = 0; tries < 450; tries++) {
+        left = [];
+        for await (const wf of client.workflow.list()) left.push(wf.workflowId);
+        if (left.length === 0) break;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      assert.deepEqual(left, []);
     } finally {
       await worker.shutdown();
     }

@@ -79,6 +79,6 @@ test('dccd start explains a busy API port in one line and leaves nothing running
   const run = runDccd(['start', '--config', s.config], s.env);
   const { code } = await run.exited;
   assert.equal(code, 1);
-  assert.match(run.output(), new RegExp(`error: api.port: 127.0.0.1:${s.apiPort} is already in use`));
+  assert.match(run.output().trim(), new RegExp(`^error: api.port: 127.0.0.1:${s.apiPort} is in use by pid ${process.pid} \\(.+\\); pick another with --api-port or DCCD_API_PORT$`));
   assert.deepEqual(processesMatching(s.dbFile), []);
 });

@@ -149,6 +149,20 @@ test('a truncated or malformed JSON body is retried', async () => {
   assert.match(log[0]!, /^malformed JSON from binance, retry 2\/8 in /);
 });
 
+test('a venue that cannot be reached at all is given up on after maxUnreachableAttempts, naming the cause', async () => {
+  const closed = await new Promise<number>((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+  const log: string[] = [];
+  const http = new HttpTransport({ exchange: 'binance', retry: { maxUnreachableAttempts: 2, baseDelayMs: 10 } });
+  const err = await rejection(http.getJson(new URL(`http://127.0.0.1:${closed}/api/v3/exchangeInfo`), { log: (l) => log.push(l) }));
+  assert.deepEqual(log.map((l) => l.replace(/in [\d.]+ m?s$/, 'in …')), ['binance unreachable (ECONNREFUSED), retry 2/2 in …']);
+  assert.match((err as Error).message, new RegExp(`^binance: gave up after 2 attempts in [\\d.]+ m?s: GET http://127.0.0.1:${closed}/api/v3/exchangeInfo: unreachable \\(ECONNREFUSED: `));
+});
+
 test('a 400 is not retried and carries the venue code and message', async () => {
   replies = [json(400, { code: -1121, msg: 'Invalid symbol.' })];
   const err = await rejection(transport().getJson(url()));
@@ -173,7 +187,7 @@ test('network failures and timeouts are retried', async () => {
   const log: string[] = [];
   const body = await transport({ retry: { timeoutMs: 300 } }).getJson(url(), { log: (l) => log.push(l) });
   assert.equal(body, 'fine');
-  assert.match(log[0]!, /^network error from binance, retry 2\/8/);
+  assert.match(log[0]!, /^binance unreachable \(\w+\), retry 2\/8/);
   assert.match(log[1]!, /^timeout from binance, retry 3\/8/);
 });
 

@@ -30,11 +30,10 @@ export const healthRoutes: FastifyPluginAsync<{ services: Services; localWorker?
           ...base,
         };
         if (req.query.probe === '1' || req.query.probe === 'true') {
-          body.probe = await client.workflow.execute(probe, {
-            taskQueue,
-            workflowId: `probe/${Date.now()}`,
-            workflowExecutionTimeout: '15 seconds',
-          });
+          const workflowId = `probe/${Date.now()}`;
+          body.probe = await client.workflow.execute(probe, { taskQueue, workflowId, workflowExecutionTimeout: '15 seconds' });
+          // A probe is not a run: it leaves nothing in the workflow list.
+          await client.workflowService.deleteWorkflowExecution({ namespace, workflowExecution: { workflowId } });
         }
         return body;
       } catch (e) {

@@ -1,0 +1,103 @@
+// Following a run until it ends: a progress line on a terminal (new log lines elsewhere),
+// what holds the run up as soon as the server knows it (a retrying window, an unreachable
+// venue), and Ctrl-C to stop or detach. One status call at a time, all of them finished
+// before this returns, so no call outlives the connection that carries it.
+import { createInterface } from 'node:readline/promises';
+import type { BackfillResult } from '../domain/job.ts';
+import { runResult, runStatus, startedHandle, stopRun, troubleLine, type RunStatus, type StartedRun } from '../client/runs.ts';
+import type { Services } from '../services.ts';
+import { renderProgress } from './progress-bar.ts';
+import { endStatus, setStatus, writeLine } from './terminal.ts';
+
+const DRAW_EVERY_MS = 500;
+
+export interface FollowOptions {
+  /** Print nothing while following (--json). */
+  quiet: boolean;
+  /** On Ctrl-C: 'ask' whether to stop (a terminal) or detach; 'stop' the run; 'detach' only. */
+  onInterrupt: 'ask' | 'stop' | 'detach';
+  /** The runs pause when this process exits (it hosts the server and the worker). */
+  hosted: boolean;
+  /** Rejects when the stack this command hosts can no longer work. */
+  failed: Promise<never>;
+}
+
+/** Follows the run to its end; undefined when the user detached from it. */
+export async function followRun(services: Services, started: StartedRun, o: FollowOptions): Promise<BackfillResult | undefined> {
+  const handle = await startedHandle(services, started);
+  const t0 = Date.now();
+  let finished = false;
+  let asking = false; // no redraw over the Ctrl-C question
+  let lastLine: string | undefined; // the newest log line printed (without a terminal)
+  let lastTrouble: string | undefined;
+  const show = (s: RunStatus) => {
+    if (o.quiet || asking) return;
+    const trouble = troubleLine(s);
+    if (process.stderr.isTTY) {
+      setStatus(`${renderProgress(s.progress, Date.now() - t0)}${trouble ? `  ! ${trouble}` : ''}`);
+      return;
+    }
+    // Without a terminal, the new log lines instead of a redrawn bar (lines are timestamped).
+    const log = s.progress.log;
+    const from = lastLine === undefined ? 0 : log.lastIndexOf(lastLine) + 1;
+    for (const line of log.slice(from)) writeLine(line);
+    lastLine = log.at(-1) ?? lastLine;
+    if (trouble && trouble !== lastTrouble) writeLine(`! ${trouble}`);
+    lastTrouble = trouble;
+  };
+  const drawing = (async () => {
+    while (!finished) {
+      const s = await runStatus(handle).catch(() => undefined);
+      if (s) show(s);
+      await new Promise((r) => setTimeout(r, DRAW_EVERY_MS));
+    }
+  })();
+
+  let detach: () => void = () => undefined;
+  const detached = new Promise<'detached'>((res) => (detach = () => res('detached')));
+  const onSigint = () => {
+    if (asking) return;
+    asking = true;
+    void interruptChoice(o).then(async (choice) => {
+      asking = false;
+      if (choice === 'stop') await stopRun(handle).catch((e) => writeLine(`dccd: could not stop the run: ${(e as Error).message}`));
+      else detach();
+    });
+  };
+  process.on('SIGINT', onSigint);
+  const client = await services.temporal();
+  const polling = new AbortController();
+  // The result call long-polls; on detach it is aborted, and awaited, so nothing outlives the connection.
+  const result = client.withAbortSignal(polling.signal, () => runResult(handle, started.runId));
+  try {
+    const outcome = await Promise.race([result, detached, o.failed]);
+    return outcome === 'detached' ? undefined : outcome;
+  } finally {
+    process.off('SIGINT', onSigint);
+    polling.abort();
+    await result.catch(() => undefined);
+    finished = true;
+    await drawing;
+    const last = await runStatus(handle).catch(() => undefined);
+    if (last) show(last);
+    endStatus();
+  }
+}
+
+/** Ctrl-C while following: stop the run, or only stop following it (the default). */
+async function interruptChoice(o: FollowOptions): Promise<'stop' | 'detach'> {
+  if (o.onInterrupt === 'stop') {
+    writeLine('\nstopping the run: windows in flight finish, or end at once if they are retrying...');
+    return 'stop';
+  }
+  if (o.onInterrupt === 'detach' || !process.stdin.isTTY) return 'detach';
+  endStatus();
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const pause = o.hosted ? ' (detached, it pauses until dccd runs again)' : '';
+    const answer = await rl.question(`\nStop the run too? [y/N]${pause} `);
+    return /^y(es)?$/i.test(answer.trim()) ? 'stop' : 'detach';
+  } finally {
+    rl.close();
+  }
+}

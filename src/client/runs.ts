@@ -1,0 +1,172 @@
+// Runs as clients see them: start a checked request, find a run by id, follow it (the
+// workflow's progress plus what its activities are going through right now), stop it, wait
+// for its result. The CLI, the API and tests all reach runs through here.
+import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure, defaultPayloadConverter, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import type { temporal } from '@temporalio/proto';
+import { AlreadyRunning, NotFound, ValidationError } from '../domain/errors.ts';
+import { backfillWorkflowId, type BackfillProgress, type BackfillResult, type CheckedBackfill, type WindowHeartbeat } from '../domain/job.ts';
+import { datasetKind } from '../domain/target.ts';
+import { isoFromNs } from '../domain/time.ts';
+import type { Services } from '../services.ts';
+import { backfill, type BackfillInput } from '../workflows/backfill.ts';
+import { progressQuery, SA, stopSignal } from '../workflows/definitions.ts';
+
+export interface StartedRun {
+  runId: string;
+  workflowId: string;
+}
+
+export type RunHandle = WorkflowHandle<typeof backfill>;
+
+/** Workflow knobs a caller may set; defaults suit production. */
+export type BackfillTuning = Pick<BackfillInput, 'concurrency' | 'windowsPerSegment'>;
+
+/** Starts the run of a request checked by jobs/ (checkBackfill). */
+export async function submitBackfill(services: Services, request: CheckedBackfill, tuning: BackfillTuning = {}): Promise<StartedRun> {
+  const { target } = request;
+  const workflowId = backfillWorkflowId(target);
+  const summary = `backfill ${target.exchange} ${target.symbol} ${datasetKind(target)}${rangeText(request)}`;
+  const client = await services.temporal();
+  try {
+    const handle = await client.workflow.start(backfill, {
+      taskQueue: services.temporalTarget().taskQueue,
+      workflowId,
+      args: [{ request, ...tuning }],
+      workflowIdConflictPolicy: 'FAIL',
+      staticSummary: summary,
+      // Carried into every continued segment, which have no static summary of their own.
+      memo: { summary },
+      typedSearchAttributes: [
+        { key: SA.operation, value: 'backfill' },
+        { key: SA.exchange, value: target.exchange },
+        { key: SA.symbol, value: target.symbol },
+        { key: SA.kind, value: datasetKind(target) },
+        { key: SA.state, value: 'running' },
+        ...(request.specId ? [{ key: SA.specId, value: request.specId }] : []),
+      ],
+    });
+    return { runId: handle.firstExecutionRunId, workflowId };
+  } catch (e) {
+    if (e instanceof WorkflowExecutionAlreadyStartedError) {
+      throw new AlreadyRunning(await runIdOf(client, workflowId), workflowId);
+    }
+    throw e;
+  }
+}
+
+function rangeText(r: CheckedBackfill): string {
+  if (r.target.kind === 'book') return `, ${r.depth} levels`;
+  const t = (v: string) => (/^-?\d+$/.test(v) ? isoFromNs(BigInt(v)) : v);
+  return ` from ${t(r.start)}${r.end ? ` to ${t(r.end)}` : ''}`;
+}
+
+/** The user-facing run id of the running execution of `workflowId`. */
+async function runIdOf(client: Client, workflowId: string): Promise<string> {
+  const d = await client.workflow.getHandle(workflowId).describe();
+  return d.typedSearchAttributes.get(SA.runId) ?? d.runId;
+}
+
+/** A handle that follows a run just started through continue-as-new. */
+export async function startedHandle(services: Services, run: StartedRun): Promise<RunHandle> {
+  return (await services.temporal()).workflow.getHandle(run.workflowId, undefined, { firstExecutionRunId: run.runId });
+}
+
+/** A handle for a run a user names by run id (looked up in visibility) or workflow id. */
+export async function runHandle(services: Services, runIdOrWorkflowId: string): Promise<RunHandle> {
+  const client = await services.temporal();
+  if (runIdOrWorkflowId.startsWith('backfill/')) return client.workflow.getHandle(runIdOrWorkflowId);
+  if (!/^[0-9a-f-]{36}$/i.test(runIdOrWorkflowId)) {
+    throw new ValidationError('run', `'${runIdOrWorkflowId}' is neither a run id nor a workflow id such as backfill/binance/ohlc-1m/BTC-USDT`);
+  }
+  for await (const wf of client.workflow.list({ query: `DccdRunId = '${runIdOrWorkflowId}'` })) {
+    return client.workflow.getHandle(wf.workflowId, undefined, { firstExecutionRunId: runIdOrWorkflowId });
+  }
+  throw new NotFound(`no run ${runIdOrWorkflowId}`);
+}
+
+/** The run behind a handle: its user-facing id and whether it still runs. */
+export async function describeRun(handle: RunHandle): Promise<StartedRun & { running: boolean; status: string }> {
+  const d = await handle.describe();
+  return { runId: d.typedSearchAttributes.get(SA.runId) ?? d.runId, workflowId: d.workflowId, running: d.status.name === 'RUNNING', status: d.status.name.toLowerCase() };
+}
+
+export async function backfillProgress(handle: RunHandle): Promise<BackfillProgress> {
+  return handle.query(progressQuery);
+}
+
+/** What one activity of a run is going through right now. */
+export interface ActivityStatus {
+  /** The activity's type, e.g. 'fetchWindow'. */
+  type: string;
+  attempt: number;
+  /** The last failed attempt's error, while the activity is retried. */
+  lastFailure?: string;
+  /** When the next attempt starts (epoch ms), while it waits to be retried. */
+  nextAttemptAt?: number;
+  /** The newest event the activity reported in its heartbeat (a retry, a wait). */
+  lastEvent?: string;
+}
+
+export interface RunStatus {
+  progress: BackfillProgress;
+  activities: ActivityStatus[];
+}
+
+/**
+ * The workflow's progress and its activities' live state: the progress query knows what
+ * finished; only the server knows that a window is failing and being retried right now.
+ */
+export async function runStatus(handle: RunHandle): Promise<RunStatus> {
+  const [progress, description] = await Promise.all([backfillProgress(handle), handle.describe()]);
+  return { progress, activities: (description.raw.pendingActivities ?? []).map(activityStatus) };
+}
+
+function activityStatus(a: temporal.api.workflow.v1.IPendingActivityInfo): ActivityStatus {
+  const details = a.heartbeatDetails?.payloads?.[0];
+  const beat = details ? (defaultPayloadConverter.fromPayload(details) as Partial<WindowHeartbeat>) : undefined;
+  const next = a.nextAttemptScheduleTime;
+  return {
+    type: a.activityType?.name ?? 'activity',
+    attempt: a.attempt ?? 1,
+    ...(a.lastFailure?.message && { lastFailure: a.lastFailure.message }),
+    ...(next?.seconds != null && { nextAttemptAt: Number(next.seconds) * 1000 + Math.floor((next.nanos ?? 0) / 1e6) }),
+    ...(Array.isArray(beat?.events) && beat.events.length > 0 && { lastEvent: beat.events.at(-1)! }),
+  };
+}
+
+/**
+ * One line on what holds the run up, or undefined when nothing does: the newest event of a
+ * window (`binance unreachable (ECONNREFUSED), retry 3/8 in 4 s`) or a failed attempt that
+ * the server retries.
+ */
+export function troubleLine(status: RunStatus, nowMs = Date.now()): string | undefined {
+  for (const a of status.activities) {
+    if (a.nextAttemptAt !== undefined && a.lastFailure) {
+      const secs = Math.max(0, Math.round((a.nextAttemptAt - nowMs) / 1000));
+      return `attempt ${a.attempt} failed: ${a.lastFailure}; next in ${secs} s`;
+    }
+  }
+  const recent = status.activities.map((a) => a.lastEvent).filter((e): e is string => e !== undefined);
+  // Events are timestamped (ISO first), so the newest sorts last; only a fresh one is trouble.
+  const newest = recent.sort().at(-1);
+  if (newest && nowMs - Date.parse(newest.slice(0, 24)) < 30_000) return newest.slice(25);
+  return undefined;
+}
+
+/** Asks the run to end: windows in flight finish, or end at once if they are retrying. */
+export async function stopRun(handle: RunHandle): Promise<void> {
+  await handle.signal(stopSignal);
+}
+
+/** Waits for the run to end; a failed run becomes a result with its error, not an exception. */
+export async function runResult(handle: RunHandle, runId: string): Promise<BackfillResult> {
+  try {
+    return await handle.result();
+  } catch (e) {
+    if (!(e instanceof WorkflowFailedError)) throw e;
+    if (e.cause instanceof ApplicationFailure && e.cause.details?.[0]) return e.cause.details[0] as BackfillResult;
+    // Terminated, timed out or cancelled: no result of its own.
+    return { runId, state: 'failed', rowsWritten: 0, startNs: null, endNs: null, error: e.cause?.message ?? e.message };
+  }
+}

@@ -1,0 +1,46 @@
+// The Temporal SDK runtime of this process, and where its logs go. The SDK's Rust core and its
+// TS worker both log through one logger that hands lines to dccd's own output (so a progress
+// bar can clear itself first), drops what dccd reports better itself, and does not repeat a
+// line more than once a minute.
+import { DefaultLogger, Runtime, type LogLevel, type LogMetadata } from '@temporalio/worker';
+
+/** Where SDK log lines go; the CLI swaps in one that knows about its progress line. */
+export type LogSink = (line: string) => void;
+
+let sink: LogSink = (line) => process.stderr.write(`${line}\n`);
+let installed = false;
+
+export function setLogSink(next: LogSink): void {
+  sink = next;
+}
+
+// A failed activity or workflow task is the run's business: dccd shows it in the run's status
+// and result, with the venue's message, so the SDK's copy (with a stack) is noise.
+const REPORTED_BY_DCCD = /^(Activity failed|Workflow failed|Activity completed as cancelled|Workflow completed as cancelled)/;
+const REPEAT_EVERY_MS = 60_000;
+const lastSaid = new Map<string, number>();
+
+function forward(level: LogLevel, message: string, meta?: LogMetadata): void {
+  if (REPORTED_BY_DCCD.test(message)) return;
+  const error = meta?.error instanceof Error ? meta.error.message : typeof meta?.error === 'string' ? meta.error : undefined;
+  const line = `dccd: temporal ${level === 'ERROR' ? 'error' : 'warning'}: ${message}${error ? ` (${error.split('\n')[0]})` : ''}`;
+  const now = Date.now();
+  if (now - (lastSaid.get(line) ?? 0) < REPEAT_EVERY_MS) return;
+  lastSaid.set(line, now);
+  sink(line);
+}
+
+/**
+ * Installs the process-wide SDK runtime; it must come before the first worker connection.
+ * dccd handles SIGINT/SIGTERM itself (drain the worker, then stop API and server), so the
+ * runtime installs no signal handlers of its own.
+ */
+export function installRuntime(): void {
+  if (installed) return;
+  Runtime.install({
+    logger: new DefaultLogger('WARN', (entry) => forward(entry.level, entry.message, entry.meta)),
+    telemetryOptions: { logging: { forward: {}, filter: { core: 'WARN', other: 'ERROR' } } },
+    shutdownSignals: [],
+  });
+  installed = true;
+}
