@@ -3,7 +3,8 @@ import type { AppConfig } from '../config/app-config.ts';
 import { buildApi, listenApi } from '../api/server.ts';
 import { checkDataFolder } from '../config/path-checks.ts';
 import { buildServices, type Services } from '../services.ts';
-import { hostDataFolder } from '../worker/embedded-stack.ts';
+import { findDaemon } from '../client/daemon-state.ts';
+import { DataFolderBusy, hostDataFolder } from '../worker/embedded-stack.ts';
 import { requireFreePort } from '../worker/ports.ts';
 import { startWorker, type RunningWorker } from '../worker/worker.ts';
 import { writeLine } from './terminal.ts';
@@ -64,7 +65,9 @@ async function listenOrExplain(services: Services, worker?: RunningWorker): Prom
 
 export async function runStart(cfg: AppConfig): Promise<number> {
   const t0 = performance.now();
-  // A busy API port is known before anything starts.
+  // A folder already served, or a busy API port, is known before anything starts.
+  const existing = cfg.temporal.address ? undefined : await findDaemon(cfg.data);
+  if (existing) throw new DataFolderBusy(cfg.data, existing);
   await requireFreePort('api.port', cfg.api.host, cfg.api.port, API_FIX);
   if (cfg.temporal.address) return runClusterStart(cfg, t0);
   const stack = await hostDataFolder(cfg, { role: 'start', command: 'dccd start', ports: 'configured', log: writeLine });

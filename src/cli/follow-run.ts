@@ -28,22 +28,21 @@ export async function followRun(services: Services, started: StartedRun, o: Foll
   const t0 = Date.now();
   let finished = false;
   let asking = false; // no redraw over the Ctrl-C question
-  let lastLine: string | undefined; // the newest log line printed (without a terminal)
-  let lastTrouble: string | undefined;
+  const printed = new Set<string>(); // log lines already printed (without a terminal)
   const show = (s: RunStatus) => {
     if (o.quiet || asking) return;
-    const trouble = troubleLine(s);
     if (process.stderr.isTTY) {
+      const trouble = troubleLine(s);
       setStatus(`${renderProgress(s.progress, Date.now() - t0)}${trouble ? `  ! ${trouble}` : ''}`);
       return;
     }
-    // Without a terminal, the new log lines instead of a redrawn bar (lines are timestamped).
-    const log = s.progress.log;
-    const from = lastLine === undefined ? 0 : log.lastIndexOf(lastLine) + 1;
-    for (const line of log.slice(from)) writeLine(line);
-    lastLine = log.at(-1) ?? lastLine;
-    if (trouble && trouble !== lastTrouble) writeLine(`! ${trouble}`);
-    lastTrouble = trouble;
+    // Without a terminal, the new lines of the log tail instead of a redrawn bar: the run's
+    // own and its activities' (a retrying window's events show while it retries).
+    for (const line of s.logTail) {
+      if (printed.has(line)) continue;
+      printed.add(line);
+      writeLine(line);
+    }
   };
   const drawing = (async () => {
     while (!finished) {

@@ -9,9 +9,9 @@ import { runApiOnly, runStart, runWorkerOnly } from './daemon.ts';
 import { reportError } from './fail.ts';
 import { runMigrate } from './migrate-command.ts';
 import { runRead, type ReadFlags } from './read-command.ts';
+import { setLogSink } from '../worker/log-sink.ts';
 import { runStop } from './stop-command.ts';
 import { writeLine } from './terminal.ts';
-import { setLogSink } from '../worker/runtime.ts';
 
 // The SDK's log lines go above the progress line, never into it.
 setLogSink(writeLine);

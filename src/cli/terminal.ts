@@ -7,8 +7,10 @@ const tty = (): boolean => Boolean(process.stderr.isTTY);
 /** Shows `line` as the status line (a terminal only; elsewhere nothing is drawn). */
 export function setStatus(line: string): void {
   if (!tty()) return;
-  status = line;
-  process.stderr.write(`\r\x1b[2K${line}`);
+  // A line wider than the terminal wraps, and only its last row would be redrawn.
+  const width = process.stderr.columns || 80;
+  status = line.length < width ? line : `${line.slice(0, width - 2)}…`;
+  process.stderr.write(`\r\x1b[2K${status}`);
 }
 
 /** Ends the status line, leaving its last state on screen. */

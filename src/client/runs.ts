@@ -5,7 +5,7 @@ import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporal
 import { ApplicationFailure, defaultPayloadConverter, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
 import { AlreadyRunning, NotFound, ValidationError } from '../domain/errors.ts';
-import { backfillWorkflowId, type BackfillProgress, type BackfillResult, type CheckedBackfill, type WindowHeartbeat } from '../domain/job.ts';
+import { backfillWorkflowId, LOG_TAIL_LINES, type BackfillProgress, type BackfillResult, type CheckedBackfill, type WindowHeartbeat } from '../domain/job.ts';
 import { datasetKind } from '../domain/target.ts';
 import { isoFromNs } from '../domain/time.ts';
 import type { Services } from '../services.ts';
@@ -104,13 +104,15 @@ export interface ActivityStatus {
   lastFailure?: string;
   /** When the next attempt starts (epoch ms), while it waits to be retried. */
   nextAttemptAt?: number;
-  /** The newest event the activity reported in its heartbeat (a retry, a wait). */
-  lastEvent?: string;
+  /** The recent events the activity reported in its heartbeat (a retry, a wait), oldest first, timestamped. */
+  events: string[];
 }
 
 export interface RunStatus {
   progress: BackfillProgress;
   activities: ActivityStatus[];
+  /** The run's log with what its activities report right now, in time order, at most LOG_TAIL_LINES. */
+  logTail: string[];
 }
 
 /**
@@ -119,7 +121,10 @@ export interface RunStatus {
  */
 export async function runStatus(handle: RunHandle): Promise<RunStatus> {
   const [progress, description] = await Promise.all([backfillProgress(handle), handle.describe()]);
-  return { progress, activities: (description.raw.pendingActivities ?? []).map(activityStatus) };
+  const activities = (description.raw.pendingActivities ?? []).map(activityStatus);
+  // Lines start with an ISO timestamp, so text order is time order.
+  const logTail = [...new Set([...progress.log, ...activities.flatMap((a) => a.events)])].sort().slice(-LOG_TAIL_LINES);
+  return { progress, activities, logTail };
 }
 
 function activityStatus(a: temporal.api.workflow.v1.IPendingActivityInfo): ActivityStatus {
@@ -131,7 +136,7 @@ function activityStatus(a: temporal.api.workflow.v1.IPendingActivityInfo): Activ
     attempt: a.attempt ?? 1,
     ...(a.lastFailure?.message && { lastFailure: a.lastFailure.message }),
     ...(next?.seconds != null && { nextAttemptAt: Number(next.seconds) * 1000 + Math.floor((next.nanos ?? 0) / 1e6) }),
-    ...(Array.isArray(beat?.events) && beat.events.length > 0 && { lastEvent: beat.events.at(-1)! }),
+    events: Array.isArray(beat?.events) ? beat.events : [],
   };
 }
 
@@ -147,7 +152,7 @@ export function troubleLine(status: RunStatus, nowMs = Date.now()): string | und
       return `attempt ${a.attempt} failed: ${a.lastFailure}; next in ${secs} s`;
     }
   }
-  const recent = status.activities.map((a) => a.lastEvent).filter((e): e is string => e !== undefined);
+  const recent = status.activities.map((a) => a.events.at(-1)).filter((e): e is string => e !== undefined);
   // Events are timestamped (ISO first), so the newest sorts last; only a fresh one is trouble.
   const newest = recent.sort().at(-1);
   if (newest && nowMs - Date.parse(newest.slice(0, 24)) < 30_000) return newest.slice(25);

@@ -3,31 +3,27 @@
 // bar can clear itself first), drops what dccd reports better itself, and does not repeat a
 // line more than once a minute.
 import { DefaultLogger, Runtime, type LogLevel, type LogMetadata } from '@temporalio/worker';
+import { logLine } from './log-sink.ts';
 
-/** Where SDK log lines go; the CLI swaps in one that knows about its progress line. */
-export type LogSink = (line: string) => void;
-
-let sink: LogSink = (line) => process.stderr.write(`${line}\n`);
 let installed = false;
-
-export function setLogSink(next: LogSink): void {
-  sink = next;
-}
 
 // A failed activity or workflow task is the run's business: dccd shows it in the run's status
 // and result, with the venue's message, so the SDK's copy (with a stack) is noise.
 const REPORTED_BY_DCCD = /^(Activity failed|Workflow failed|Activity completed as cancelled|Workflow completed as cancelled)/;
 const REPEAT_EVERY_MS = 60_000;
-const lastSaid = new Map<string, number>();
 
-function forward(level: LogLevel, message: string, meta?: LogMetadata): void {
-  if (REPORTED_BY_DCCD.test(message)) return;
-  const error = meta?.error instanceof Error ? meta.error.message : typeof meta?.error === 'string' ? meta.error : undefined;
-  const line = `dccd: temporal ${level === 'ERROR' ? 'error' : 'warning'}: ${message}${error ? ` (${error.split('\n')[0]})` : ''}`;
-  const now = Date.now();
-  if (now - (lastSaid.get(line) ?? 0) < REPEAT_EVERY_MS) return;
-  lastSaid.set(line, now);
-  sink(line);
+/** Turns an SDK log entry into one dccd line, or nothing when dccd says it better or just said it. */
+export class SdkLogLines {
+  readonly #lastSaid = new Map<string, number>();
+
+  line(level: LogLevel, message: string, meta: LogMetadata | undefined, nowMs: number): string | undefined {
+    if (REPORTED_BY_DCCD.test(message)) return undefined;
+    const error = meta?.error instanceof Error ? meta.error.message : typeof meta?.error === 'string' ? meta.error : undefined;
+    const line = `dccd: temporal ${level === 'ERROR' ? 'error' : 'warning'}: ${message}${error ? ` (${error.split('\n')[0]})` : ''}`;
+    if (nowMs - (this.#lastSaid.get(line) ?? -Infinity) < REPEAT_EVERY_MS) return undefined;
+    this.#lastSaid.set(line, nowMs);
+    return line;
+  }
 }
 
 /**
@@ -37,8 +33,12 @@ function forward(level: LogLevel, message: string, meta?: LogMetadata): void {
  */
 export function installRuntime(): void {
   if (installed) return;
+  const lines = new SdkLogLines();
   Runtime.install({
-    logger: new DefaultLogger('WARN', (entry) => forward(entry.level, entry.message, entry.meta)),
+    logger: new DefaultLogger('WARN', (entry) => {
+      const line = lines.line(entry.level, entry.message, entry.meta, Date.now());
+      if (line) logLine(line);
+    }),
     telemetryOptions: { logging: { forward: {}, filter: { core: 'WARN', other: 'ERROR' } } },
     shutdownSignals: [],
   });

@@ -1,4 +1,5 @@
 // The Temporal worker: runs dccd's workflows and activities on one task queue.
+import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities/index.ts';
@@ -7,7 +8,8 @@ import type { Services } from '../services.ts';
 import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/definitions.ts';
 import { installRuntime } from './runtime.ts';
 
-export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+// Next to this module, as .ts when run from src/, as .js when built into dist/.
+export const WORKFLOWS_PATH = fileURLToPath(new URL(`../workflows/index${extname(import.meta.url)}`, import.meta.url));
 
 export interface RunningWorker {
   worker: Worker;

@@ -60,6 +60,21 @@ const CASES: Record<string, Case> = {
   'a backfill start in seconds': { args: backfill('--start', '1704067200'), line: 'error: start: 1704067200 looks like seconds; in ns that is 1704067200000000000 (2024-01-01T00:00:00Z)' },
   'a backfill end beyond int64': { args: backfill('--start', '2024-01-01', '--end', '9223372036854775808'), line: 'error: end: 9223372036854775808 is beyond 2262-04-11T23:47:16.854775807Z, the last instant int64 ns can hold' },
 
+  // 1b. times checked against the venue and the clock, before any run
+  'a backfill start in the future': { args: backfill('--start', '2099-01-01'), line: 'error: start: 2099-01-01T00:00:00.000000000Z is in the future' },
+  'a range that ends before the venue has data': {
+    args: backfill('--start', '2010-01-01', '--end', '2011-01-01'),
+    line: "error: end: binance's BTC/USDT ohlc-1h history starts 2017-08-17T00:00:00.000000000Z; the range ends before it",
+  },
+  'a book backfill with a start': {
+    args: ['backfill', 'binance', 'BTCUSDT', '--kind', 'book', '--start', '2024-01-01'],
+    line: 'error: start: a book backfill takes one snapshot of the current order book (up to 5000 levels per side); start and end do not apply (a book stream records it over time)',
+  },
+  'a book backfill with an end': {
+    args: ['backfill', 'binance', 'BTCUSDT', '--kind', 'book', '--end', '2024-01-01'],
+    line: 'error: end: a book backfill takes one snapshot of the current order book (up to 5000 levels per side); start and end do not apply (a book stream records it over time)',
+  },
+
   // 2. config and environment
   'DCCD_API_PORT out of range': { args: ['validate'], env: { DCCD_API_PORT: '99999' }, line: "DCCD_API_PORT: '99999' is not a port (0–65535)", code: 2 },
   'DCCD_API_PORT out of range for start': { args: ['start'], env: { DCCD_API_PORT: '99999' }, line: "DCCD_API_PORT: '99999' is not a port (0–65535)", code: 2 },

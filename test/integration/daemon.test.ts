@@ -86,6 +86,14 @@ test('a second dccd start on the same ports is refused in one line naming the fi
   assert.equal(state.apiUrl, `http://127.0.0.1:${a.ports.api}`);
   assert.deepEqual(state.exchanges.binance, { restUrl: SIM_URL });
 
+  // The same folder again: refused whatever the ports.
+  const twice = runDccd(['start', '--config', a.config, '--api-port', String(await freePort())], a.env, a.dir);
+  assert.equal((await twice.exited).code, 1);
+  assert.equal(
+    twice.output(),
+    `error: data: ${a.data} is in use by dccd start (pid ${first.child.pid}, API http://127.0.0.1:${a.ports.api}); use that one, or give this one another data folder (DCCD_DATA)\n`,
+  );
+
   const refused = runDccd(['start', '--config', b.config], b.env, b.dir);
   assert.equal((await refused.exited).code, 1);
   const lines = refused.output().trim().split('\n');
@@ -106,6 +114,7 @@ test('a second dccd start on the same ports is refused in one line naming the fi
   assert.equal(ra.code, 0, ra.output);
   assert.equal(rb.code, 0, rb.output);
   noStack(ra.output + rb.output);
+  assert.doesNotMatch(ra.output + rb.output, /no worker polls/);
   assert.deepEqual(symbolsIn(a.data), ['symbol=BTC-USDT']);
   assert.deepEqual(symbolsIn(b.data), ['symbol=ETH-USDT']);
   // Each run went through its own folder's daemon: no one-shot server was hosted for it.

@@ -31,6 +31,8 @@ test('a window the venue keeps failing shows why while it retries, and a stop en
 
   const trouble = await until('the trouble to show', async () => troubleLine(await runStatus(handle)));
   assert.match(trouble, /^50\d from binance, retry \d+\/8 in [\d.]+ m?s$/);
+  // The run's log tail has it too, while the window is still retrying.
+  assert.match((await runStatus(handle)).logTail.join('\n'), /Z 50\d from binance, retry \d+\/8 in /);
 
   // Each window would retry for about an hour; the stop ends them now.
   await stopRun(handle);
