@@ -65,7 +65,8 @@ async function listenOrExplain(services: Services, worker?: RunningWorker): Prom
 
 export async function runStart(cfg: AppConfig): Promise<number> {
   const t0 = performance.now();
-  // A folder already served, or a busy API port, is known before anything starts.
+  // A folder that cannot serve or is already served, or a busy API port, is known before anything starts.
+  await checkDataFolder(cfg.data, { write: true });
   const existing = cfg.temporal.address ? undefined : await findDaemon(cfg.data);
   if (existing) throw new DataFolderBusy(cfg.data, existing);
   await requireFreePort('api.port', cfg.api.host, cfg.api.port, API_FIX);
@@ -92,7 +93,6 @@ export async function runStart(cfg: AppConfig): Promise<number> {
 
 /** `dccd start` against a cluster: a worker and the API, no embedded server. */
 async function runClusterStart(cfg: AppConfig, t0: number): Promise<number> {
-  await checkDataFolder(cfg.data, { write: true });
   const services = buildServices(cfg);
   const worker = await startWorker(services);
   const api = await listenOrExplain(services, worker).catch(async (e) => {

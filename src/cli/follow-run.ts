@@ -4,7 +4,7 @@
 // before this returns, so no call outlives the connection that carries it.
 import { createInterface } from 'node:readline/promises';
 import type { BackfillResult } from '../domain/job.ts';
-import { runResult, runStatus, startedHandle, stopRun, troubleLine, type RunStatus, type StartedRun } from '../client/runs.ts';
+import { runResult, runStatus, startedHandle, stopRun, type RunStatus, type StartedRun } from '../client/runs.ts';
 import type { Services } from '../services.ts';
 import { renderProgress } from './progress-bar.ts';
 import { endStatus, setStatus, writeLine } from './terminal.ts';
@@ -28,21 +28,24 @@ export async function followRun(services: Services, started: StartedRun, o: Foll
   const t0 = Date.now();
   let finished = false;
   let asking = false; // no redraw over the Ctrl-C question
-  const printed = new Set<string>(); // log lines already printed (without a terminal)
+  const printed = new Set<string>(); // lines already printed
+  const once = (line: string, text = line) => {
+    if (printed.has(line)) return;
+    printed.add(line);
+    writeLine(text);
+  };
   const show = (s: RunStatus) => {
     if (o.quiet || asking) return;
     if (process.stderr.isTTY) {
-      const trouble = troubleLine(s);
-      setStatus(`${renderProgress(s.progress, Date.now() - t0)}${trouble ? `  ! ${trouble}` : ''}`);
+      // What holds the run up goes above the bar as it happens (timestamp dropped); the bar
+      // itself stays one line.
+      for (const n of s.activities.flatMap((a) => a.notes)) once(n, `! ${n.replace(/^\S+ /, '')}`);
+      setStatus(renderProgress(s.progress, Date.now() - t0));
       return;
     }
     // Without a terminal, the new lines of the log tail instead of a redrawn bar: the run's
     // own and its activities' (a retrying window's events show while it retries).
-    for (const line of s.logTail) {
-      if (printed.has(line)) continue;
-      printed.add(line);
-      writeLine(line);
-    }
+    for (const line of s.logTail) once(line);
   };
   const drawing = (async () => {
     while (!finished) {

@@ -2,7 +2,8 @@
 import type { BackfillProgress } from '../domain/job.ts';
 import { isoFromNs } from '../domain/time.ts';
 
-const WIDTH = 24;
+// The whole line fits 80 columns: a wrapped line cannot be redrawn in place.
+const WIDTH = 13;
 
 export function renderProgress(p: BackfillProgress, elapsedMs: number): string {
   const start = p.startNs ? BigInt(p.startNs) : undefined;
@@ -16,5 +17,7 @@ export function renderProgress(p: BackfillProgress, elapsedMs: number): string {
   const bar = `${'='.repeat(filled)}${filled < WIDTH ? '>' : ''}${' '.repeat(Math.max(0, WIDTH - filled - 1))}`;
   const rate = elapsedMs > 0 ? Math.round((p.rowsWritten * 1000) / elapsedMs) : 0;
   const at = current !== undefined ? isoFromNs(current).slice(0, 16).replace('T', ' ') : '…';
-  return `[${bar}] ${(share * 100).toFixed(1).padStart(5)}%  up to ${at}  ${p.rowsWritten.toLocaleString('en-US')} rows  ${rate.toLocaleString('en-US')} rows/s  window ${p.windowsDone}/${p.windowsTotal}${p.state === 'stopping' ? '  (stopping)' : ''}`;
+  // While stopping, that matters more than the rate.
+  const pace = p.state === 'stopping' ? 'stopping' : `${rate.toLocaleString('en-US')}/s`;
+  return `[${bar}] ${(share * 100).toFixed(1).padStart(5)}% ${at} ${p.rowsWritten.toLocaleString('en-US')} rows ${pace} ${p.windowsDone}/${p.windowsTotal} windows`;
 }

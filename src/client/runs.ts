@@ -100,12 +100,11 @@ export interface ActivityStatus {
   /** The activity's type, e.g. 'fetchWindow'. */
   type: string;
   attempt: number;
-  /** The last failed attempt's error, while the activity is retried. */
-  lastFailure?: string;
-  /** When the next attempt starts (epoch ms), while it waits to be retried. */
-  nextAttemptAt?: number;
-  /** The recent events the activity reported in its heartbeat (a retry, a wait), oldest first, timestamped. */
-  events: string[];
+  /**
+   * Timestamped lines, oldest first: the events it reported in its heartbeat (a retry, a
+   * wait) and, while the server waits to retry it, the failure of its last attempt.
+   */
+  notes: string[];
 }
 
 export interface RunStatus {
@@ -123,40 +122,25 @@ export async function runStatus(handle: RunHandle): Promise<RunStatus> {
   const [progress, description] = await Promise.all([backfillProgress(handle), handle.describe()]);
   const activities = (description.raw.pendingActivities ?? []).map(activityStatus);
   // Lines start with an ISO timestamp, so text order is time order.
-  const logTail = [...new Set([...progress.log, ...activities.flatMap((a) => a.events)])].sort().slice(-LOG_TAIL_LINES);
+  const logTail = [...new Set([...progress.log, ...activities.flatMap((a) => a.notes)])].sort().slice(-LOG_TAIL_LINES);
   return { progress, activities, logTail };
 }
 
-function activityStatus(a: temporal.api.workflow.v1.IPendingActivityInfo): ActivityStatus {
+export function activityStatus(a: temporal.api.workflow.v1.IPendingActivityInfo): ActivityStatus {
   const details = a.heartbeatDetails?.payloads?.[0];
   const beat = details ? (defaultPayloadConverter.fromPayload(details) as Partial<WindowHeartbeat>) : undefined;
-  const next = a.nextAttemptScheduleTime;
-  return {
-    type: a.activityType?.name ?? 'activity',
-    attempt: a.attempt ?? 1,
-    ...(a.lastFailure?.message && { lastFailure: a.lastFailure.message }),
-    ...(next?.seconds != null && { nextAttemptAt: Number(next.seconds) * 1000 + Math.floor((next.nanos ?? 0) / 1e6) }),
-    events: Array.isArray(beat?.events) ? beat.events : [],
-  };
+  const notes = Array.isArray(beat?.events) ? [...beat.events] : [];
+  const failedAt = isoOf(a.lastAttemptCompleteTime);
+  const next = isoOf(a.nextAttemptScheduleTime);
+  if (a.lastFailure?.message && failedAt && next) {
+    notes.push(`${failedAt} attempt ${(a.attempt ?? 2) - 1} failed: ${a.lastFailure.message}; attempt ${a.attempt} at ${next}`);
+  }
+  return { type: a.activityType?.name ?? 'activity', attempt: a.attempt ?? 1, notes };
 }
 
-/**
- * One line on what holds the run up, or undefined when nothing does: the newest event of a
- * window (`binance unreachable (ECONNREFUSED), retry 3/8 in 4 s`) or a failed attempt that
- * the server retries.
- */
-export function troubleLine(status: RunStatus, nowMs = Date.now()): string | undefined {
-  for (const a of status.activities) {
-    if (a.nextAttemptAt !== undefined && a.lastFailure) {
-      const secs = Math.max(0, Math.round((a.nextAttemptAt - nowMs) / 1000));
-      return `attempt ${a.attempt} failed: ${a.lastFailure}; next in ${secs} s`;
-    }
-  }
-  const recent = status.activities.map((a) => a.events.at(-1)).filter((e): e is string => e !== undefined);
-  // Events are timestamped (ISO first), so the newest sorts last; only a fresh one is trouble.
-  const newest = recent.sort().at(-1);
-  if (newest && nowMs - Date.parse(newest.slice(0, 24)) < 30_000) return newest.slice(25);
-  return undefined;
+function isoOf(t: { seconds?: unknown; nanos?: number | null } | null | undefined): string | undefined {
+  if (t?.seconds == null) return undefined;
+  return new Date(Number(t.seconds) * 1000 + Math.floor((t.nanos ?? 0) / 1e6)).toISOString();
 }
 
 /** Asks the run to end: windows in flight finish, or end at once if they are retrying. */

@@ -69,12 +69,14 @@ async function describeProcess(pid: number): Promise<PortHolder> {
   return { pid, command: cmdline.split('\0').filter(Boolean).join(' '), ppid };
 }
 
-/** "pid 123, the embedded Temporal server of dccd data folder /srv/data" or "pid 123 (nginx: master process)". */
+/** "pid 123, the embedded Temporal server of dccd data folder /srv/data", "pid 99, dccd start", or "pid 7 (nginx: master)". */
 export function describeHolder(h: PortHolder | undefined): string {
   if (!h) return 'another process';
   const db = /--db-filename (\S+)\/\.dccd\/temporal\.db/.exec(h.command);
   if (db) return `pid ${h.pid}, the embedded Temporal server of dccd data folder ${db[1]}`;
-  if (/\bdccd(\.js)?\b/.test(h.command)) return `pid ${h.pid}, ${shorten(h.command)}`;
+  // dccd's entry points: bin/dccd(.js), or its main module from src/ or dist/.
+  const dccd = /(?:^|\s)\S*(?:\/bin\/dccd(?:\.js)?|\/cli\/main\.[jt]s)(?:\s(.*))?$/.exec(h.command);
+  if (dccd) return `pid ${h.pid}, ${shorten(`dccd ${dccd[1] ?? ''}`.trim())}`;
   return `pid ${h.pid} (${shorten(h.command) || 'unknown command'})`;
 }
 

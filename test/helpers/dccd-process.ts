@@ -15,13 +15,11 @@ export interface DccdProcess {
 export interface RunOptions {
   /** Runs dccd through another command, e.g. behind a refusing disk (disk-faults.ts). */
   prefix?: string[];
-  /** Runs as this uid and gid (no supplementary groups), e.g. nobody's, where root would bypass permissions. */
-  user?: { uid: number; gid: number };
 }
 
 export function runDccd(args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string, o: RunOptions = {}): DccdProcess {
   const [command, ...rest] = [...(o.prefix ?? []), process.execPath, DCCD_BIN, ...args];
-  const child = spawn(command!, rest, { env: { ...process.env, ...env }, cwd, stdio: ['ignore', 'pipe', 'pipe'], ...o.user });
+  const child = spawn(command!, rest, { env: { ...process.env, ...env }, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));

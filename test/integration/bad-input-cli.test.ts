@@ -3,22 +3,23 @@
 // good input next to it: a read of an empty range is a note and exit 0.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSim } from '../../src/sim/index.ts';
 import { ParquetStore } from '../../src/storage/parquet-store.ts';
 import { NS_PER_HOUR, parseAbsoluteTime } from '../../src/domain/time.ts';
 import { runDccd } from '../helpers/dccd-process.ts';
+import { lockForWriting, withoutOverride } from '../helpers/disk-faults.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'dccd-bad-input-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
-// Root bypasses permission bits, so the unwritable cases run as nobody, in a folder that
-// nobody may enter but not write.
-chmodSync(dir, 0o755);
-const NOBODY = { uid: 65534, gid: 65534 };
+// Root bypasses permission bits, so the unwritable cases run as root without that power,
+// in a folder given to nobody and made read-only.
 const locked = join(dir, 'locked');
 mkdirSync(locked);
+await lockForWriting(locked);
+const UNPRIVILEGED = withoutOverride();
 const file = join(dir, 'file');
 writeFileSync(file, 'not a folder');
 const badYaml = join(dir, 'bad.yml');
@@ -39,7 +40,8 @@ const backfill = (...args: string[]) => ['backfill', ...OHLC_1H, ...args];
 interface Case {
   args: string[];
   env?: NodeJS.ProcessEnv;
-  user?: { uid: number; gid: number };
+  /** Run without the capabilities that let root ignore permissions. */
+  unprivileged?: boolean;
   /** The one line of output. */
   line: string;
   code?: number;
@@ -95,8 +97,8 @@ const CASES: Record<string, Case> = {
   'a data folder under a file': { args: ['start'], env: { DCCD_DATA: join(file, 'data') }, line: dataLine(`cannot create ${file}/data: ${file} is a file, not a folder`) },
   'a data folder under /proc': { args: ['start'], env: { DCCD_DATA: '/proc/x' }, line: dataLine('cannot create /proc/x (ENOENT: /proc does not accept new folders)') },
   'a data folder under /sys': { args: ['start'], env: { DCCD_DATA: '/sys/x' }, line: dataLine('cannot create /sys/x (EPERM: operation not permitted)') },
-  'a data folder that cannot be written': { args: ['start'], env: { DCCD_DATA: locked }, user: NOBODY, line: dataLine(`${locked} is not writable (EACCES: permission denied)`) },
-  'a data folder whose parent cannot be created': { args: ['start'], env: { DCCD_DATA: join(locked, 'sub', 'data') }, user: NOBODY, line: dataLine(`cannot create ${locked}/sub (EACCES: permission denied)`) },
+  'a data folder that cannot be written': { args: ['start'], env: { DCCD_DATA: locked }, unprivileged: true, line: dataLine(`${locked} is not writable (EACCES: permission denied)`) },
+  'a data folder whose parent cannot be created': { args: ['start'], env: { DCCD_DATA: join(locked, 'sub', 'data') }, unprivileged: true, line: dataLine(`cannot create ${locked}/sub (EACCES: permission denied)`) },
   'a worker on a data folder under /proc': {
     args: ['worker'],
     env: { DCCD_DATA: '/proc/x', TEMPORAL_ADDRESS: '127.0.0.1:1' },
@@ -108,7 +110,7 @@ const CASES: Record<string, Case> = {
   // 4. read --out
   'read --out a folder': { args: read('--out', dir), line: `error: --out: ${dir} is a folder (EISDIR)` },
   'read --out into a missing folder': { args: read('--out', '/no/such/dir/x.csv'), line: 'error: --out: cannot write /no/such/dir/x.csv: folder /no/such/dir does not exist (ENOENT)' },
-  'read --out into an unwritable folder': { args: read('--out', join(locked, 'x.csv')), user: NOBODY, line: `error: --out: cannot write ${locked}/x.csv (EACCES: permission denied)` },
+  'read --out into an unwritable folder': { args: read('--out', join(locked, 'x.csv')), unprivileged: true, line: `error: --out: cannot write ${locked}/x.csv (EACCES: permission denied)` },
   'read --format parquet --out a folder': { args: read('--format', 'parquet', '--out', dir), line: `error: --out: ${dir} is a folder (EISDIR)` },
 
   // 5. --json errors
@@ -134,8 +136,8 @@ const CASES: Record<string, Case> = {
 };
 
 /** Runs `dccd` to its exit; a command that hangs (as DCCD_DATA=/proc/x start used to) fails the test. */
-async function dccd(args: string[], env: NodeJS.ProcessEnv = {}, user?: Case['user']) {
-  const p = runDccd(args, { ...BASE_ENV, ...env }, dir, { user });
+async function dccd(args: string[], env: NodeJS.ProcessEnv = {}, unprivileged = false) {
+  const p = runDccd(args, { ...BASE_ENV, ...env }, dir, unprivileged ? { prefix: UNPRIVILEGED } : {});
   const timer = setTimeout(() => p.child.kill('SIGKILL'), 30_000);
   const { code, signal } = await p.exited;
   clearTimeout(timer);
@@ -150,7 +152,7 @@ test('every bad input is one line naming the field and the reason, with a non-ze
     await Promise.all(
       names.slice(i, i + 2).map(async (name) => {
         const c = CASES[name]!;
-        const r = await dccd(c.args, c.env, c.user);
+        const r = await dccd(c.args, c.env, c.unprivileged);
         const expected = `${c.line}\n`;
         if (r.output !== expected || r.code !== (c.code ?? 1)) {
           failures.push(`${name}: exit ${r.code ?? r.signal}, output:\n${r.output}expected (exit ${c.code ?? 1}):\n${expected}`);
