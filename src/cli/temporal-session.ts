@@ -41,9 +41,10 @@ export async function localDaemon(cfg: AppConfig): Promise<DaemonState | undefin
 export function asDaemonSees(cfg: AppConfig, daemon: DaemonState | undefined): { cfg: AppConfig; warnings: string[] } {
   if (!daemon) return { cfg, warnings: [] };
   const warnings: string[] = [];
-  const names = new Set([...Object.keys(cfg.exchanges), ...Object.keys(daemon.exchanges)]);
-  for (const name of names) {
-    const mine = (cfg.exchanges as Record<string, { restUrl?: string; wsUrl?: string } | undefined>)[name] ?? {};
+  const mineAll = cfg.exchanges as Record<string, { restUrl?: string; wsUrl?: string; requestBudget?: number } | undefined>;
+  const exchanges: typeof mineAll = {};
+  for (const name of new Set([...Object.keys(mineAll), ...Object.keys(daemon.exchanges)])) {
+    const mine = mineAll[name] ?? {};
     const theirs = daemon.exchanges[name] ?? {};
     for (const key of ['restUrl', 'wsUrl'] as const) {
       if (mine[key] === theirs[key]) continue;
@@ -53,11 +54,10 @@ export function asDaemonSees(cfg: AppConfig, daemon: DaemonState | undefined): {
           `runs use the daemon's (set ${env} where dccd start runs, or in dccd.yml)`,
       );
     }
+    // The daemon's URLs, even where it uses the default and this command set one.
+    exchanges[name] = { ...mine, restUrl: theirs.restUrl, wsUrl: theirs.wsUrl };
   }
-  const exchanges = Object.fromEntries(
-    [...names].map((name) => [name, { ...(cfg.exchanges as Record<string, object | undefined>)[name], ...daemon.exchanges[name] }]),
-  ) as AppConfig['exchanges'];
-  return { cfg: { ...cfg, exchanges }, warnings };
+  return { cfg: { ...cfg, exchanges: exchanges as AppConfig['exchanges'] }, warnings };
 }
 
 export async function openSession(cfg: AppConfig, needs: SessionNeeds, command: string): Promise<TemporalSession> {

@@ -34,7 +34,7 @@ export async function checkBackfill(req: BackfillRequest, adapter: ExchangeAdapt
 
   if (target.kind === 'book') {
     if ((req.start !== undefined && req.start !== 'last') || req.end !== undefined) {
-      const field = req.end !== undefined && (req.start === undefined || req.start === 'last') ? 'end' : 'start';
+      const field = req.start !== undefined && req.start !== 'last' ? 'start' : 'end';
       throw new ValidationError(
         field,
         `a book backfill takes one snapshot of the current order book (${cap.maxDepth ? `up to ${cap.maxDepth} levels per side` : 'now'}); ` +
@@ -67,7 +67,7 @@ export async function checkBackfill(req: BackfillRequest, adapter: ExchangeAdapt
     if (end !== undefined && end <= first) throw new ValidationError('end', `${history}; the range ends before it`);
     if (start.kind === 'ns' && start.ns < first) notes.push(`${history}; the run begins there`);
   }
-  if (end !== undefined && end > now) notes.push(`end ${isoFromNs(end)} is in the future: the run stops at the time it starts`);
+  if (end !== undefined && end > now) notes.push(`end ${isoFromNs(end)} is in the future: the run fetches up to the moment it starts`);
 
   const checked: CheckedBackfill = {
     target,

@@ -40,6 +40,8 @@ test('60 days of 1m candles match the truth exactly; re-running with start=last 
   const truth = await assertExact(env, OHLC, start, end);
   assert.equal(result.rowsWritten, truth.rows);
   assert.ok(env.sim.stats('binance').byPath['/api/v3/klines']! >= 87, 'at least 87 pages of klines');
+  // The request was checked once, before the run: the symbol listing was asked for once.
+  assert.equal(env.sim.stats('binance').byPath['/api/v3/exchangeInfo'], 1);
 
   const again = await run(env, { target: OHLC, start: 'last', end });
   assert.equal(again.result.rowsWritten, 0);
