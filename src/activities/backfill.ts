@@ -5,7 +5,7 @@ import type { CheckedBackfill, WindowCheckpoint, WindowHeartbeat } from '../doma
 import type { OhlcRow, TradeRow } from '../domain/records.ts';
 import type { Target } from '../domain/target.ts';
 import { isoFromNs, nowNs } from '../domain/time.ts';
-import type { ExchangeAdapter } from '../sources/adapter.ts';
+import type { ExchangeAdapter, TransportLog } from '../sources/adapter.ts';
 import type { CoverageStore } from '../storage/coverage-store.ts';
 import type { ParquetStore } from '../storage/parquet-store.ts';
 import { resolveBackfill, type ResolvedBackfill } from './backfill-range.ts';
@@ -105,7 +105,7 @@ async function fetchWindow(deps: BackfillDeps, input: WindowInput): Promise<Wind
   const beat: WindowHeartbeat = { ...(resumed && { checkpoint: resumed }), events: [] };
   const heartbeat = () => ctx.heartbeat(beat);
   const abort = new AbortController();
-  let waiting = false; // the transport is waiting out an error, a ban or a spent budget
+  let waiting = false; // the transport is waiting out an error or a back-off
   let stopAsked = false;
   const log: string[] = [];
   const event = (line: string) => {
@@ -133,9 +133,11 @@ async function fetchWindow(deps: BackfillDeps, input: WindowInput): Promise<Wind
       resumeFrom: resumed,
       signal: abort.signal,
       log,
-      onEvent: (line) => {
-        waiting = true;
+      onEvent: (line, trouble) => {
         event(line);
+        // Pacing under the venue's budget is healthy; a failure or a back-off is not.
+        if (!trouble) return;
+        waiting = true;
         if (stopAsked) abort.abort(ctx.cancellationSignal.reason);
       },
       onPage: () => (waiting = false),
@@ -165,7 +167,7 @@ export interface CopyOptions {
   /** Lines for the run's log; the newest LOG_LINES_PER_WINDOW are kept. */
   log?: string[];
   /** Hears each transport event (a retry, a wait) as it happens. */
-  onEvent?: (line: string) => void;
+  onEvent?: TransportLog;
   /** Called after each page arrives. */
   onPage?: () => void;
   /** Called after each part is on disk, with the point to resume from. */
@@ -182,10 +184,10 @@ export async function copyWindow(deps: Pick<BackfillDeps, 'store' | 'adapter'>, 
   const endNs = BigInt(input.endNs);
   const state: WindowCheckpoint = opts.resumeFrom ? { ...opts.resumeFrom } : { committedNs: input.startNs, rows: 0, pages: 0, lastTs: null };
   const log = opts.log ?? [];
-  const note = (line: string) => {
+  const note: TransportLog = (line, trouble) => {
     log.push(line);
     if (log.length > LOG_LINES_PER_WINDOW) log.shift();
-    opts.onEvent?.(line);
+    opts.onEvent?.(line, trouble);
   };
 
   // Writes buffered rows that lie before `cut`; the part covers [committed, cut) exactly.

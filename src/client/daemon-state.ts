@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { isAlive } from '../process-alive.ts';
 
-export const DaemonStateSchema = z.object({
+const DaemonStateSchema = z.object({
   pid: z.number().int().positive(),
   /** 'start': a `dccd start`, there until stopped. 'command': a one-shot command, there while it runs. */
   role: z.enum(['start', 'command']),

@@ -29,9 +29,14 @@ export interface HistoryRange {
   resume?: PageCursor;
   /** Aborts in-flight requests and waits (activity cancellation). */
   signal?: AbortSignal;
-  /** Human-readable events for the run's log tail ("429 from binance, waiting 2 s"). */
-  log?: (line: string) => void;
+  /**
+   * Human-readable events for the run's log tail ("429 from binance, waiting 2 s"); `trouble`
+   * when the venue failed or asked to back off, not when the client paces itself.
+   */
+  log?: TransportLog;
 }
+
+export type TransportLog = (line: string, trouble: boolean) => void;
 
 export interface AdapterOptions {
   /** REST base URL override (simulator, testnet). */

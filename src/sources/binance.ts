@@ -10,7 +10,7 @@ import type { BookRow, OhlcRow, TradeRow } from '../domain/records.ts';
 import type { Kind, Target } from '../domain/target.ts';
 import { UNIFIED_SYMBOL, datasetKind, parseSeparatedSymbol } from '../domain/target.ts';
 import { NS_PER_MS, NS_PER_S, nsFromMs } from '../domain/time.ts';
-import type { AdapterOptions, ExchangeAdapter, HistoryRange, Page } from './adapter.ts';
+import type { AdapterOptions, ExchangeAdapter, HistoryRange, Page, TransportLog } from './adapter.ts';
 import type { TransportSettings } from './http.ts';
 import { ExchangeHttpError, HttpTransport } from './http.ts';
 import type { FetchPage } from './paginate.ts';
@@ -185,7 +185,7 @@ export class BinanceAdapter implements ExchangeAdapter {
     path: string,
     params: Record<string, string | number | bigint>,
     weight: number,
-    ctx: { signal?: AbortSignal; log?: (line: string) => void },
+    ctx: { signal?: AbortSignal; log?: TransportLog },
   ): Promise<unknown> {
     const url = new URL(`${this.base}${path}`);
     for (const [k, v] of Object.entries(params)) url.searchParams.set(k, String(v));

@@ -4,6 +4,7 @@
 import { ExchangeError } from '../domain/errors.ts';
 import type { Clock, RateLimiter, RateLimiters } from './rate-limiter.ts';
 import { systemClock } from './rate-limiter.ts';
+import type { TransportLog } from './adapter.ts';
 
 export interface RetryPolicy {
   /** Attempts per request, the first included. */
@@ -49,7 +50,7 @@ export interface RequestOptions {
   /** The request's cost in the venue's rate-limit unit. */
   weight?: number;
   signal?: AbortSignal;
-  log?: (line: string) => void;
+  log?: TransportLog;
 }
 
 /** An exchange error raised by the transport: the venue's own message, and the request path. */
@@ -123,7 +124,7 @@ export class HttpTransport {
         gaveUp.cause = error;
         throw gaveUp;
       }
-      req.log?.(retryAfterMs !== undefined ? `${event}, waiting ${seconds(delay)}` : `${event}, retry ${attempt + 1}/${maxAttempts} in ${seconds(delay)}`);
+      req.log?.(retryAfterMs !== undefined ? `${event}, waiting ${seconds(delay)}` : `${event}, retry ${attempt + 1}/${maxAttempts} in ${seconds(delay)}`, true);
       await this.sleepUntil(this.clock.now() + delay, req.signal);
     }
   }
@@ -132,11 +133,9 @@ export class HttpTransport {
     const { exchange, limiter } = this.opts;
     const path = url.pathname;
     const permit = await limiter?.acquire(req.weight ?? 1, req.signal, (ms, why) =>
-      req.log?.(
-        why === 'pause'
-          ? `${exchange} asked to back off, waiting ${seconds(ms)}`
-          : `${exchange} request budget spent, waiting ${seconds(ms)}`,
-      ),
+      why === 'pause'
+        ? req.log?.(`${exchange} asked to back off, waiting ${seconds(ms)}`, true)
+        : req.log?.(`${exchange} request budget spent, waiting ${seconds(ms)}`, false),
     );
     const timeout = AbortSignal.timeout(this.retry.timeoutMs);
     const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout;

@@ -53,7 +53,7 @@ const STABLE_MS = 60_000;
  * Runs a dev server and starts it again when it dies (with growing delays, saying so);
  * gives up, through `failed`, when it will not stay up.
  */
-export async function superviseServer(options: DevServerOptions, log: (line: string) => void): Promise<SupervisedServer> {
+async function superviseServer(options: DevServerOptions, log: (line: string) => void): Promise<SupervisedServer> {
   let current = await startDevServer(options);
   let stopping = false;
   let fail!: (e: Error) => void;

@@ -120,7 +120,7 @@ test('a permanent error fails the run at once with a readable message; transient
   const okHandle = await startedHandle(env.services, ok);
   assert.equal((await runResult(okHandle, ok.runId)).state, 'completed');
   const log = (await backfillProgress(okHandle)).log.join('\n');
-  assert.match(log, /50\d from binance, retry \d+\/\d+ in [\d.]+ s/);
+  assert.match(log, /50\d from binance, retry \d+\/\d+ in [\d.]+ m?s/);
 });
 
 test('after the local files are deleted, start=last fetches only what is newer than the coverage manifest records', async () => {

@@ -140,6 +140,22 @@ test('5xx answers are retried with exponential backoff and full jitter, each ret
   ]);
 });
 
+test('a failure or a back-off is logged as trouble; pacing under the budget is not', async () => {
+  const clock = new RecordingClock();
+  // A budget of 2 per minute: the third request waits for the next window.
+  const limiter = new RateLimiter({ budget: 2, windowMs: 60_000 }, clock);
+  replies = [raw(502, 'Bad Gateway'), json(200, 1), json(200, 2)];
+  const log: [string, boolean][] = [];
+  const http = transport({ clock, limiter });
+  await http.getJson(url(), { log: (l, trouble) => log.push([l, trouble]) });
+  await http.getJson(url(), { log: (l, trouble) => log.push([l, trouble]) });
+  assert.deepEqual(log, [
+    ['502 from binance, retry 2/8 in 0.3 s', true],
+    [log[1]![0], false],
+  ]);
+  assert.match(log[1]![0], /^binance request budget spent, waiting \d+ s$/);
+});
+
 test('a truncated or malformed JSON body is retried', async () => {
   replies = [raw(200, '[[1499040000000,"0.0163'), raw(200, '<html>oops</html>'), json(200, [[1]])];
   const log: string[] = [];
