@@ -4,6 +4,7 @@
 // worker hosted by this command for as long as it runs — so `dccd backfill ... --wait` works
 // with nothing else started.
 import type { AppConfig } from '../config/app-config.ts';
+import { checkDataFolder } from '../config/path-checks.ts';
 import { describeDaemon, findDaemon, type DaemonState } from '../client/daemon-state.ts';
 import { buildServices, type Services } from '../services.ts';
 import { temporalAnswers } from '../worker/dev-server.ts';
@@ -69,6 +70,8 @@ export async function openSession(cfg: AppConfig, needs: SessionNeeds, command: 
   }
   const daemon = await findDaemon(cfg.data);
   if (daemon) return reachDaemon(cfg, daemon, needs, never);
+  // This command will host the folder's server and worker: a folder that cannot serve is refused first.
+  await checkDataFolder(cfg.data, { write: true });
   let stack: HostedStack;
   try {
     stack = await hostDataFolder(cfg, { role: 'command', command, ports: 'any', log: writeLine });

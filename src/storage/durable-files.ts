@@ -45,23 +45,29 @@ export async function fileExists(path: string): Promise<boolean> {
 }
 
 /**
- * mkdir -p that says why it failed. Node's recursive mkdir turns EROFS into ENOENT
- * (nodejs/node#47098), which reads as a transient race: on ENOENT, creating the first missing
- * folder alone surfaces the real error. A file where a folder should be (EEXIST) is reported
- * as ENOTDIR, which is what any write below it would meet.
+ * mkdir -p, one level at a time. Node's recursive mkdir misreports: a read-only file system
+ * comes back as ENOENT (nodejs/node#47098), which reads as a transient race, and on procfs,
+ * which answers ENOENT for any new name, it retries forever. Made level by level, each mkdir
+ * fails with its own reason. A file where a folder should be (EEXIST) is reported as
+ * ENOTDIR, which is what any write below it would meet.
  */
 export async function makeDirs(dir: string): Promise<void> {
-  try {
-    await mkdir(dir, { recursive: true });
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') throw Object.assign(new Error(`ENOTDIR: not a directory, mkdir '${dir}'`), { code: 'ENOTDIR', path: dir });
-    if (code !== 'ENOENT') throw e;
-    let missing = dir;
-    while (dirname(missing) !== missing && !(await fileExists(dirname(missing)))) missing = dirname(missing);
-    await mkdir(missing).catch((inner: NodeJS.ErrnoException) => {
-      if (inner.code !== 'EEXIST') throw inner;
-    });
-    await mkdir(dir, { recursive: true }); // a folder was removed meanwhile: once more
+  const missing: string[] = [];
+  for (let d = dir; !(await isFolder(d)) && dirname(d) !== d; d = dirname(d)) missing.push(d);
+  for (const d of missing.reverse()) {
+    try {
+      await mkdir(d);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      if (await isFolder(d)) continue; // made meanwhile by another writer
+      throw Object.assign(new Error(`ENOTDIR: not a directory, mkdir '${dir}'`), { code: 'ENOTDIR', path: dir });
+    }
   }
+}
+
+async function isFolder(path: string): Promise<boolean> {
+  return stat(path).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
 }

@@ -5,7 +5,6 @@
 import { join } from 'node:path';
 import { rename, rm, writeFile } from 'node:fs/promises';
 import type { AppConfig } from '../config/app-config.ts';
-import { checkDataFolder } from '../config/path-checks.ts';
 import { DccdError } from '../domain/errors.ts';
 import { daemonStatePath, describeDaemon, findDaemon, stateDir, type DaemonState } from '../client/daemon-state.ts';
 import { buildServices, type Services } from '../services.ts';
@@ -122,10 +121,10 @@ export interface HostedStack {
 
 /**
  * Claims `cfg.data` for this process, then starts its embedded server and a worker. A folder
- * another live dccd claims is a DataFolderBusy error naming it.
+ * another live dccd claims is a DataFolderBusy error naming it. The caller has checked the
+ * folder (config/path-checks.ts checkDataFolder with write), which also made {data}/.dccd.
  */
 export async function hostDataFolder(cfg: AppConfig, o: HostOptions): Promise<HostedStack> {
-  await checkDataFolder(cfg.data, { write: true }); // creates {data}/.dccd too
   const lock = await tryLock(join(stateDir(cfg.data), 'daemon.lock'));
   if (!('release' in lock)) throw new DataFolderBusy(cfg.data, (await findDaemon(cfg.data)) ?? { pid: lock.ownerPid });
   const undo: (() => Promise<void>)[] = [() => lock.release()];
