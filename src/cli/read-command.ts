@@ -61,7 +61,7 @@ async function noRowsNote(store: ParquetStore, target: Target, start: bigint | u
 
 /** To a temp file renamed into place (never a half-written file), or to stdout. */
 async function writeAtomically(path: string | undefined, fn: (out: Writable) => Promise<void>): Promise<void> {
-  if (!path) return fn(process.stdout);
+  if (!path) return toStdout(fn);
   const tmp = `${path}.tmp-${process.pid}`;
   const out = createWriteStream(tmp);
   try {
@@ -73,6 +73,27 @@ async function writeAtomically(path: string | undefined, fn: (out: Writable) => 
     out.destroy();
     await rm(tmp, { force: true });
     throw e;
+  }
+}
+
+/**
+ * To stdout. A reader that stops early (`dccd read … | head`) closes the pipe: that ends the
+ * output, as it does for any Unix tool, instead of failing the command.
+ */
+async function toStdout(fn: (out: Writable) => Promise<void>): Promise<void> {
+  const out = process.stdout;
+  const closed = (e: NodeJS.ErrnoException) => e.code === 'EPIPE';
+  let gone = false;
+  const onError = (e: NodeJS.ErrnoException) => {
+    if (closed(e)) gone = true;
+  };
+  out.on('error', onError);
+  try {
+    await fn(out);
+  } catch (e) {
+    if (!gone && !closed(e as NodeJS.ErrnoException)) throw e;
+  } finally {
+    out.off('error', onError);
   }
 }
 
@@ -131,6 +152,7 @@ async function writeRows(table: arrow.Table, out: Writable, format: TextFormat):
 }
 
 async function emit(out: Writable, text: string): Promise<void> {
+  if (out.destroyed) throw out.errored ?? new Error('the output was closed');
   if (text && !out.write(text)) await once(out, 'drain');
 }
 
