@@ -2,13 +2,15 @@
 // {data}/.dccd/temporal.db, run as a child that cannot outlive this process.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { SearchAttributeType } from '@temporalio/common';
 import type { SearchAttributeKey } from '@temporalio/common/lib/search-attributes.js';
 import { CLI_TYPE_NAMES } from '../client/search-attributes.ts';
 import { PortBusy, portHolder, requireFreePort } from './ports.ts';
+import { ServerStartOutput } from './server-output.ts';
 import { resolveTemporalBinary, TemporalBinaryError } from './temporal-binary.ts';
 
 export interface DevServerOptions {
@@ -101,11 +103,11 @@ export async function startDevServer(o: DevServerOptions): Promise<DevServer> {
     stdio: ['pipe', 'pipe', 'pipe'],
     env: { ...process.env, TEMPORAL_VERSION_CHECK_DISABLED: '1' },
   });
-  const tail: string[] = [];
+  const output = new ServerStartOutput();
+  let starting = true;
   const collect = (chunk: Buffer) => {
     for (const line of chunk.toString().split('\n').filter(Boolean)) {
-      tail.push(line);
-      if (tail.length > 20) tail.shift();
+      if (starting) output.add(line);
       o.onLog?.(line);
     }
   };
@@ -113,13 +115,13 @@ export async function startDevServer(o: DevServerOptions): Promise<DevServer> {
   child.stderr!.on('data', collect);
   const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
   try {
-    await waitReachable(address, exited, () => tail.join('\n'));
+    await waitReachable(address, exited);
     await checkOwnServer(o.port, child, fields.port.field);
   } catch (e) {
     await stopChild(child, exited);
-    // Free when checked, taken when bound: another process got there first.
-    if (/address already in use/i.test(tail.join('\n'))) throw new PortBusy(fields.port.field, o.port, `127.0.0.1:${o.port} was taken while the Temporal server started; ${fields.port.fix}`);
-    throw e;
+    throw await startFailure(e, output, o, fields);
+  } finally {
+    starting = false;
   }
   return { address, uiUrl, exited, pid: child.pid, stop: () => stopChild(child, exited) };
 }
@@ -166,16 +168,42 @@ async function checkOwnServer(port: number, guard: ChildProcess, field: string):
   }
 }
 
-async function waitReachable(address: string, exited: Promise<number | null>, tail: () => string): Promise<void> {
+/** The server exited or did not answer in time; `startFailure` says why from its output. */
+class NotReady extends Error {}
+
+async function waitReachable(address: string, exited: Promise<number | null>): Promise<void> {
   let gone: number | null | undefined;
   void exited.then((c) => (gone = c));
   const deadline = Date.now() + 60_000;
   for (;;) {
-    if (gone !== undefined) throw new Error(`the Temporal dev server exited (code ${gone}) before it was ready:\n${tail()}`);
+    if (gone !== undefined) throw new NotReady(`the Temporal dev server exited (code ${gone}) before it was ready`);
     if (await temporalAnswers(address)) return;
-    if (Date.now() > deadline) throw new Error(`the Temporal dev server at ${address} was not ready after 60 s:\n${tail()}`);
+    if (Date.now() > deadline) throw new NotReady(`the Temporal dev server at ${address} was not ready after 60 s`);
     await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+/**
+ * A port of the server's own services (it picks them itself) was taken by another process
+ * between its pick and its bind: starting again picks others.
+ */
+export class InternalPortTaken extends Error {}
+
+/** The error a failed start ends with: a port taken while the server bound it, or its reason. */
+async function startFailure(e: unknown, output: ServerStartOutput, o: DevServerOptions, fields: { port: PortField; uiPort: PortField }): Promise<Error> {
+  const busy = output.busyPort;
+  // Free when checked, taken when bound: another process got there first.
+  const taken = (f: PortField, port: number) => new PortBusy(f.field, port, `127.0.0.1:${port} was taken while the Temporal server started; ${f.fix}`);
+  if (busy !== undefined && busy === o.port) return taken(fields.port, busy);
+  if (busy !== undefined && busy === o.uiPort) return taken(fields.uiPort, busy);
+  if (busy !== undefined) return new InternalPortTaken(`the Temporal server's internal port ${output.busyAddress} was taken by another process while it started`);
+  if (!(e instanceof NotReady)) return e as Error;
+  const why = `${e.message}: ${output.reason ?? 'it printed no reason'}`;
+  if (!o.dbFile) return new Error(`${why}\n${output.tail()}`);
+  // The whole output (a panic is every goroutine's stack) goes beside the database, not on the terminal.
+  const file = join(dirname(o.dbFile), 'temporal-server.log');
+  await writeFile(file, `${output.lines.join('\n')}\n`).catch(() => undefined);
+  return new Error(`${why} (its output: ${file})`);
 }
 
 /** Last resort for users with internet: the SDK downloads and runs the CLI itself. */

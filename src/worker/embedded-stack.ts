@@ -11,7 +11,7 @@ import { buildServices, type Services } from '../services.ts';
 import { tryLock } from '../storage/pid-lock.ts';
 import { VERSION } from '../version.ts';
 import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/definitions.ts';
-import { startDevServer, type DevServer, type DevServerOptions } from './dev-server.ts';
+import { InternalPortTaken, startDevServer, type DevServer, type DevServerOptions } from './dev-server.ts';
 import { ephemeralPort, PortBusy, portIsFree } from './ports.ts';
 import { startWorker, type RunningWorker } from './worker.ts';
 
@@ -177,12 +177,13 @@ const PORT_FIELDS = {
   port: { field: 'temporal.port', fix: 'pick another with --temporal-port or DCCD_TEMPORAL_PORT' },
   uiPort: { field: 'temporal.uiPort', fix: 'pick another with --temporal-ui-port or DCCD_TEMPORAL_UI_PORT, or run --headless' },
 };
-/** Free ports found busy a moment later (another process took one): tries before giving up. */
+/** Ports found free and taken a moment later by another process: tries before giving up. */
 const PORT_TRIES = 3;
 
 async function startServer(cfg: AppConfig, o: HostOptions): Promise<SupervisedServer> {
+  let mode: HostOptions['ports'] | 'free' = o.ports;
   for (let attempt = 1; ; attempt++) {
-    const ports = await choosePorts(cfg, attempt === 1 ? o.ports : 'free');
+    const ports = await choosePorts(cfg, mode);
     try {
       return await superviseServer(
         {
@@ -195,8 +196,12 @@ async function startServer(cfg: AppConfig, o: HostOptions): Promise<SupervisedSe
         o.log,
       );
     } catch (e) {
+      if (attempt >= PORT_TRIES) throw e;
+      // One of the server's own ports: started again, it picks others.
+      if (e instanceof InternalPortTaken) continue;
       // A one-shot command's ports are its own business: another free pair will do.
-      if (!(e instanceof PortBusy) || o.ports === 'configured' || attempt >= PORT_TRIES) throw e;
+      if (!(e instanceof PortBusy) || o.ports === 'configured') throw e;
+      mode = 'free';
     }
   }
 }
