@@ -1,9 +1,12 @@
-// `npm test`: starts one in-memory Temporal dev server for the whole run (tests read its
-// address from DCCD_TEST_TEMPORAL_ADDRESS), runs every test file with Node's test runner,
-// then stops the server. Extra arguments are passed to the runner (e.g. a file list).
-import { spawn } from 'node:child_process';
+// `npm test`: builds dist/ when the sources changed since the last build (the CLI tests run
+// bin/dccd.js as users do, which runs the build), starts one in-memory Temporal dev server
+// for the whole run (tests read its address from DCCD_TEST_TEMPORAL_ADDRESS), runs every test
+// file with Node's test runner, then stops the server. Extra arguments are passed to the
+// runner (e.g. a file list).
+import { execFileSync, spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { buildIsCurrent } from '../bin/build-is-current.js';
 import { startEmbeddedServer } from '../src/worker/embedded-stack.ts';
 import { PROJECT_ROOT } from '../src/worker/temporal-binary.ts';
 import { freePort } from '../test/helpers/ports.ts';
@@ -18,6 +21,7 @@ const testFiles = files.length
       .map((f) => relative(PROJECT_ROOT, join(PROJECT_ROOT, 'test', f)))
       .sort();
 
+if (!buildIsCurrent()) execFileSync('npm', ['run', 'build'], { cwd: PROJECT_ROOT, stdio: 'inherit' });
 const server = await startEmbeddedServer({ port: await freePort() });
 const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', ...flags, ...testFiles], {
   cwd: PROJECT_ROOT,

@@ -1,10 +1,9 @@
 // The one place that wires adapters, stores and the Temporal client from AppConfig.
 // Everything else receives what it needs from here, which keeps tests free of globals.
 // Adding an exchange means editing sources/ and the registry only.
-import proto from '@temporalio/proto';
 import type { Client } from '@temporalio/client';
 import type { AppConfig } from './config/app-config.ts';
-import { connectTemporal, type TemporalClient } from './client/connection.ts';
+import type { TemporalClient } from './client/connection.ts';
 import type { ExchangeName } from './domain/target.ts';
 import type { ExchangeAdapter } from './sources/adapter.ts';
 import type { RetryPolicy } from './sources/http.ts';
@@ -57,6 +56,19 @@ const INTERACTIVE_RETRY: Partial<RetryPolicy> = { maxUnreachableAttempts: 2, tim
 export interface ServiceOptions {
   /** The Temporal server to use when it is not the configured one (an embedded or a daemon's server). */
   temporal?: Partial<TemporalTarget>;
+  /** The manifest, already being opened (`openManifest`), e.g. while a server starts. */
+  coverage?: Promise<CoverageStore>;
+}
+
+/** Opens the configured manifest: `DATABASE_URL`'s Postgres, else the data folder's embedded one. */
+export function openManifest(config: AppConfig): Promise<CoverageStore> {
+  return openCoverageStore({
+    databaseUrl: config.database.url,
+    dataPath: config.data,
+    // A process that is shutting down may still hold it for a moment.
+    waitForLockMs: EMBEDDED_DB_WAIT_MS,
+    onWait: (m) => process.stderr.write(`dccd: ${m}\n`),
+  });
 }
 
 export function buildServices(config: AppConfig, opts: ServiceOptions = {}): Services {
@@ -76,6 +88,13 @@ export function buildServices(config: AppConfig, opts: ServiceOptions = {}): Ser
   const adapters = new Map<string, ExchangeAdapter>();
   let store: ParquetStore | undefined;
   let coverage: Promise<CoverageStore> | undefined;
+  // A manifest that failed to open is opened again on the next use.
+  const opening = (p: Promise<CoverageStore>) =>
+    p.catch((e) => {
+      coverage = undefined;
+      throw e;
+    });
+  if (opts.coverage) coverage = opening(opts.coverage);
   let client: Promise<TemporalClient> | undefined;
   return {
     config,
@@ -84,17 +103,7 @@ export function buildServices(config: AppConfig, opts: ServiceOptions = {}): Ser
       return (store ??= new ParquetStore(config.data));
     },
     coverage() {
-      coverage ??= openCoverageStore({
-        databaseUrl: config.database.url,
-        dataPath: config.data,
-        // A process that is shutting down may still hold it for a moment.
-        waitForLockMs: EMBEDDED_DB_WAIT_MS,
-        onWait: (m) => process.stderr.write(`dccd: ${m}\n`),
-      }).catch((e) => {
-        coverage = undefined;
-        throw e;
-      });
-      return coverage;
+      return (coverage ??= opening(openManifest(config)));
     },
     adapter(name, profile = {}) {
       const key = `${name}${profile.interactive ? ' interactive' : ''}`;
@@ -106,7 +115,8 @@ export function buildServices(config: AppConfig, opts: ServiceOptions = {}): Ser
     temporalTarget: target,
     async temporal() {
       const { address, namespace } = target();
-      client ??= connectTemporal({ address, namespace }).catch((e) => {
+      // Loaded on first use: `read` and `validate` never talk to Temporal.
+      client ??= import('./client/connection.ts').then(({ connectTemporal }) => connectTemporal({ address, namespace })).catch((e) => {
         client = undefined; // try again on the next call: the server may come back
         throw e;
       });
@@ -115,7 +125,7 @@ export function buildServices(config: AppConfig, opts: ServiceOptions = {}): Ser
     async workerPolling() {
       const c = await this.temporal();
       const { namespace, taskQueue } = target();
-      const { TASK_QUEUE_TYPE_WORKFLOW, TASK_QUEUE_TYPE_ACTIVITY } = proto.temporal.api.enums.v1.TaskQueueType;
+      const { TASK_QUEUE_TYPE_WORKFLOW, TASK_QUEUE_TYPE_ACTIVITY } = (await import('@temporalio/proto')).default.temporal.api.enums.v1.TaskQueueType;
       const pollers = await Promise.all(
         [TASK_QUEUE_TYPE_WORKFLOW, TASK_QUEUE_TYPE_ACTIVITY].map(async (taskQueueType) => {
           const res = await c.workflowService.describeTaskQueue({ namespace, taskQueue: { name: taskQueue }, taskQueueType });

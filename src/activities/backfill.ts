@@ -12,7 +12,7 @@ import { resolveBackfill, type ResolvedBackfill } from './backfill-range.ts';
 import { asActivityFailure } from './failures.ts';
 
 /** Rows buffered before a part is written; bounds memory and the work a retry redoes. */
-const FLUSH_ROWS = 250_000;
+const FLUSH_ROWS = 50_000;
 /** Heartbeats say "alive" even while a request waits out a 429; see activity options. */
 const HEARTBEAT_EVERY_MS = 3_000;
 const LOG_LINES_PER_WINDOW = 20;
@@ -128,7 +128,9 @@ async function fetchWindow(deps: BackfillDeps, input: WindowInput): Promise<Wind
   // Beat from the start: a window's first part may take longer than the heartbeat timeout.
   const timer = setInterval(heartbeat, HEARTBEAT_EVERY_MS);
   try {
+    // A retried window says so, with what the last attempt ended with (a heartbeat timeout, a failure).
     if (resumed) note(`attempt ${ctx.info.attempt}: resuming at ${isoFromNs(BigInt(resumed.committedNs))} (${resumed.rows} rows already written)`);
+    else if (ctx.info.attempt > 1) note(`attempt ${ctx.info.attempt}: starting the window again`);
     return await copyWindow(deps, input, {
       resumeFrom: resumed,
       signal: abort.signal,

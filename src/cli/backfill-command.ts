@@ -1,13 +1,10 @@
 // `dccd backfill`: check the request, start its run; with --wait, follow it to its end.
 import type { AppConfig } from '../config/app-config.ts';
-import { submitBackfill } from '../client/runs.ts';
 import type { BackfillRequest, BackfillResult } from '../domain/job.ts';
+import type { BackfillCheck } from '../jobs/backfill.ts';
 import { ValidationError } from '../domain/errors.ts';
 import { parseExchange, parseKind } from '../domain/target.ts';
 import { isoFromNs } from '../domain/time.ts';
-import { checkBackfill } from '../jobs/backfill.ts';
-import { buildServices } from '../services.ts';
-import { followRun } from './follow-run.ts';
 import { asDaemonSees, localDaemon, openSession } from './temporal-session.ts';
 import { writeLine } from './terminal.ts';
 
@@ -39,18 +36,14 @@ export async function runBackfill(cfg: AppConfig, exchange: string, symbol: stri
   const daemon = await localDaemon(cfg);
   const seen = asDaemonSees(cfg, daemon);
   for (const w of seen.warnings) writeLine(`warning: ${w}`);
-  const checking = buildServices(seen.cfg);
-  let check: Awaited<ReturnType<typeof checkBackfill>>;
-  try {
-    // Fail fast on a bad request, before any server or worker is started for it.
-    check = await checkBackfill(request, checking.adapter(request.target.exchange, { interactive: true }));
-  } finally {
-    await checking.close();
-  }
-  for (const n of check.notes) writeLine(`note: ${n}`);
-
+  // Checked before anything is written (a refused request leaves no trace); the worker's
+  // modules load meanwhile when this command will host one.
+  if (!daemon && !cfg.temporal.address) void import('../worker/worker.ts').catch(() => undefined);
+  const check = await checkRequest(request, seen.cfg);
   const session = await openSession(cfg, { worker: true }, command);
+  for (const n of check.notes) writeLine(`note: ${n}`);
   try {
+    const [{ submitBackfill }, { followRun }] = await Promise.all([import('../client/runs.ts'), import('./follow-run.ts')]);
     const started = await submitBackfill(session.services, check.request);
     const { namespace } = session.services.temporalTarget();
     if (!f.json) {
@@ -83,6 +76,17 @@ export async function runBackfill(cfg: AppConfig, exchange: string, symbol: stri
     return result.state === 'failed' ? 1 : 0;
   } finally {
     await session.close();
+  }
+}
+
+/** The request as the venue answers it (symbol listed, range clamped), with notes for the user. */
+async function checkRequest(request: BackfillRequest, cfg: AppConfig): Promise<BackfillCheck> {
+  const [{ buildServices }, { checkBackfill }] = await Promise.all([import('../services.ts'), import('../jobs/backfill.ts')]);
+  const services = buildServices(cfg);
+  try {
+    return await checkBackfill(request, services.adapter(request.target.exchange, { interactive: true }));
+  } finally {
+    await services.close();
   }
 }
 

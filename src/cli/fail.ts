@@ -1,7 +1,7 @@
 // How the CLI reports errors: one readable line per problem on stderr and a non-zero exit;
 // with `--json`, one JSON object on stdout instead, `{error, field, reason}` as the API answers.
 import { DccdError, ValidationError } from '../domain/errors.ts';
-import { ConfigError } from '../config/load-config.ts';
+import { ConfigError } from '../config/config-error.ts';
 
 export interface ReportOptions {
   /** Print `{"error", "field", "reason"}` on stdout, for scripts that asked for --json. */

@@ -47,11 +47,19 @@ export async function followRun(services: Services, started: StartedRun, o: Foll
     // own and its activities' (a retrying window's events show while it retries).
     for (const line of s.logTail) once(line);
   };
+  let wake = () => undefined as void;
   const drawing = (async () => {
     while (!finished) {
       const s = await runStatus(handle).catch(() => undefined);
       if (s) show(s);
-      await new Promise((r) => setTimeout(r, DRAW_EVERY_MS));
+      // Woken when the run ends: the summary does not wait out a redraw.
+      await new Promise<void>((r) => {
+        const timer = setTimeout(r, DRAW_EVERY_MS);
+        wake = () => {
+          clearTimeout(timer);
+          r();
+        };
+      });
     }
   })();
 
@@ -79,6 +87,7 @@ export async function followRun(services: Services, started: StartedRun, o: Foll
     polling.abort();
     await result.catch(() => undefined);
     finished = true;
+    wake();
     await drawing;
     const last = await runStatus(handle).catch(() => undefined);
     if (last) show(last);

@@ -1,18 +1,16 @@
 // The `dccd` command. Thin: parses flags and calls the same functions as the API.
 import { Command, Option } from 'commander';
-import { parsePort } from '../config/app-config.ts';
-import { loadConfig, DEFAULT_CONFIG_PATH } from '../config/load-config.ts';
+import { DEFAULT_CONFIG_PATH } from '../config/config-error.ts';
 import { ValidationError } from '../domain/errors.ts';
 import { VERSION } from '../version.ts';
-import { runBackfill, type BackfillFlags } from './backfill-command.ts';
-import { runApiOnly, runStart, runWorkerOnly } from './daemon.ts';
+import type { BackfillFlags } from './backfill-command.ts';
 import { reportError } from './fail.ts';
-import { runMigrate } from './migrate-command.ts';
-import { runRead, type ReadFlags } from './read-command.ts';
+import type { ReadFlags } from './read-command.ts';
 import { setLogSink } from '../worker/log-sink.ts';
-import { runStop } from './stop-command.ts';
 import { writeLine } from './terminal.ts';
 
+// Each command's module is loaded when it runs: --help, validate and read must not pay for
+// Temporal, DuckDB or the embedded Postgres they do not use.
 // The SDK's log lines go above the progress line, never into it.
 setLogSink(writeLine);
 /** What the user ran, for other dccd processes' messages ("in use by dccd backfill ..."). */
@@ -50,7 +48,8 @@ Examples:
 `,
   );
 
-const config = () => loadConfig({ path: program.opts<{ config?: string }>().config });
+const config = async (path = program.opts<{ config?: string }>().config) => (await import('../config/load-config.ts')).loadConfig({ path });
+const parsePort = async (v: string, flag: string) => (await import('../config/app-config.ts')).parsePort(v, flag);
 
 program
   .command('start')
@@ -73,11 +72,12 @@ Examples:
   TEMPORAL_ADDRESS=127.0.0.1:7233 dccd start`,
   )
   .action(async (o: { headless?: boolean; temporalPort?: string; temporalUiPort?: string; apiPort?: string }) => {
-    const cfg = config();
+    const cfg = await config();
     if (o.headless) cfg.temporal.ui = false;
-    if (o.temporalPort !== undefined) cfg.temporal.port = parsePort(o.temporalPort, '--temporal-port');
-    if (o.temporalUiPort !== undefined) cfg.temporal.uiPort = parsePort(o.temporalUiPort, '--temporal-ui-port');
-    if (o.apiPort !== undefined) cfg.api.port = parsePort(o.apiPort, '--api-port');
+    if (o.temporalPort !== undefined) cfg.temporal.port = await parsePort(o.temporalPort, '--temporal-port');
+    if (o.temporalUiPort !== undefined) cfg.temporal.uiPort = await parsePort(o.temporalUiPort, '--temporal-ui-port');
+    if (o.apiPort !== undefined) cfg.api.port = await parsePort(o.apiPort, '--api-port');
+    const { runStart } = await import('./daemon.ts');
     process.exitCode = await runStart(cfg);
   });
 
@@ -86,7 +86,8 @@ program
   .description('run one worker against TEMPORAL_ADDRESS (scale-out); registers dccd\'s search attributes on the namespace if missing')
   .addHelpText('after', '\nExample:\n  TEMPORAL_ADDRESS=temporal:7233 DATABASE_URL=postgres://... dccd worker')
   .action(async () => {
-    process.exitCode = await runWorkerOnly(config());
+    const { runWorkerOnly } = await import('./daemon.ts');
+    process.exitCode = await runWorkerOnly(await config());
   });
 
 program
@@ -94,7 +95,8 @@ program
   .description('run the HTTP API against TEMPORAL_ADDRESS (scale-out)')
   .addHelpText('after', '\nExample:\n  TEMPORAL_ADDRESS=temporal:7233 DCCD_API_HOST=0.0.0.0 DCCD_API_TOKEN=... dccd api')
   .action(async () => {
-    process.exitCode = await runApiOnly(config());
+    const { runApiOnly } = await import('./daemon.ts');
+    process.exitCode = await runApiOnly(await config());
   });
 
 program
@@ -102,8 +104,8 @@ program
   .description('check a config file and print what it holds')
   .argument('[file]', 'config file (default: --config or ./dccd.yml)')
   .addHelpText('after', '\nExamples:\n  dccd validate\n  dccd validate dccd.example.yml')
-  .action((file?: string) => {
-    const cfg = loadConfig({ path: file ?? program.opts<{ config?: string }>().config });
+  .action(async (file?: string) => {
+    const cfg = await config(file);
     const where = cfg.temporal.address ?? 'embedded dev server';
     console.log(`ok: ${cfg.jobs.length} job(s), data ${cfg.data}, Temporal ${where}, API ${cfg.api.host}:${cfg.api.port}`);
   });
@@ -135,7 +137,8 @@ Examples:
   dccd backfill binance BTCUSDT --kind book --depth 500`,
   )
   .action(async (exchange: string, symbol: string, o: BackfillFlags) => {
-    process.exitCode = await runBackfill(config(), exchange, symbol, o, COMMAND_LINE);
+    const { runBackfill } = await import('./backfill-command.ts');
+    process.exitCode = await runBackfill(await config(), exchange, symbol, o, COMMAND_LINE);
   });
 
 program
@@ -159,7 +162,10 @@ Examples:
   dccd read binance BTCUSDT --kind trades --format jsonl --out trades.jsonl
   dccd read binance BTCUSDT --kind ohlc --span 1h --format parquet --out btc-1h.parquet`,
   )
-  .action(async (exchange: string, symbol: string, o: ReadFlags) => runRead(config(), exchange, symbol, o));
+  .action(async (exchange: string, symbol: string, o: ReadFlags) => {
+    const { runRead } = await import('./read-command.ts');
+    await runRead(await config(), exchange, symbol, o);
+  });
 
 program
   .command('stop')
@@ -171,7 +177,8 @@ program
     '\nExamples:\n  dccd stop 0193f0c4-1b7e-7c1a-9d2e-6f1f1c0e2a11\n  dccd stop backfill/binance/ohlc-1m/BTC-USDT --no-wait',
   )
   .action(async (run: string, o: { wait: boolean }) => {
-    process.exitCode = await runStop(config(), run, o, COMMAND_LINE);
+    const { runStop } = await import('./stop-command.ts');
+    process.exitCode = await runStop(await config(), run, o, COMMAND_LINE);
   });
 
 program
@@ -187,7 +194,10 @@ A part in both layouts keeps the newer write.
 Example:
   DCCD_DATA=/srv/dccd/data dccd migrate`,
   )
-  .action(async () => runMigrate(config()));
+  .action(async () => {
+    const { runMigrate } = await import('./migrate-command.ts');
+    await runMigrate(await config());
+  });
 
 program
   .command('sim')
@@ -197,7 +207,7 @@ program
   .addHelpText('after', '\nExample:\n  dccd sim --port 9100 &\n  DCCD_BINANCE_REST_URL=http://127.0.0.1:9100/binance dccd backfill binance BTCUSDT --kind ohlc --span 1m --start 2024-01-01 --wait')
   .action(async (o: { port: string; seed: string }) => {
     const { startSim } = await import('../sim/index.ts');
-    const sim = await startSim({ port: parsePort(o.port, '--port'), seed: positiveInt(o.seed, '--seed') });
+    const sim = await startSim({ port: await parsePort(o.port, '--port'), seed: positiveInt(o.seed, '--seed') });
     console.log(`dccd sim ready  ${sim.url}  (binance REST ${sim.url}/binance)`);
     await new Promise<void>((resolve) => process.once('SIGINT', resolve).once('SIGTERM', resolve));
     await sim.close();

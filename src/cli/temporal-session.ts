@@ -6,7 +6,7 @@
 import type { AppConfig } from '../config/app-config.ts';
 import { checkDataFolder } from '../config/path-checks.ts';
 import { describeDaemon, findDaemon, type DaemonState } from '../client/daemon-state.ts';
-import { buildServices, type Services } from '../services.ts';
+import type { Services } from '../services.ts';
 import { temporalAnswers } from '../worker/dev-server.ts';
 import { DataFolderBusy, hostDataFolder, type HostedStack } from '../worker/embedded-stack.ts';
 import { writeLine } from './terminal.ts';
@@ -65,6 +65,7 @@ export async function openSession(cfg: AppConfig, needs: SessionNeeds, command: 
   const never = new Promise<never>(() => undefined);
   if (cfg.temporal.address) {
     if (!(await temporalAnswers(cfg.temporal.address))) throw new Error(`temporal.address: no Temporal server answers at ${cfg.temporal.address}`);
+    const { buildServices } = await import('../services.ts');
     const services = buildServices(cfg);
     return { services, mode: 'cluster', uiUrl: undefined, failed: never, close: () => services.close() };
   }
@@ -85,9 +86,10 @@ export async function openSession(cfg: AppConfig, needs: SessionNeeds, command: 
   return { services: stack.services, mode: 'hosted', uiUrl: stack.server.uiUrl, failed: stack.failed, close: () => stack.close() };
 }
 
-function reachDaemon(cfg: AppConfig, daemon: DaemonState, needs: SessionNeeds, never: Promise<never>): TemporalSession {
+async function reachDaemon(cfg: AppConfig, daemon: DaemonState, needs: SessionNeeds, never: Promise<never>): Promise<TemporalSession> {
   // A one-shot command's worker goes when that command ends: work started here would stall.
   if (needs.worker && daemon.role === 'command') throw new DataFolderBusy(cfg.data, daemon);
+  const { buildServices } = await import('../services.ts');
   const services = buildServices(asDaemonSees(cfg, daemon).cfg, { temporal: daemon.temporal });
   return { services, mode: 'daemon', daemon, uiUrl: daemon.temporal.uiUrl, failed: never, close: () => services.close() };
 }

@@ -93,7 +93,7 @@ export class ParquetStore {
 
   constructor(readonly dataPath: string) {
     // An in-memory database spills to ./.tmp of the working directory by default.
-    this.#engine = new DuckDBEngine({ temp_directory: join(dataPath, '.dccd', 'duckdb-tmp') });
+    this.#engine = new DuckDBEngine({ temp_directory: join(dataPath, '.dccd', 'duckdb-tmp'), memory_limit: '128MB', threads: '2' });
   }
 
   datasetPath(target: Target): string {

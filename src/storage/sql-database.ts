@@ -1,9 +1,7 @@
 // The little of a SQL database the stores need, met by a real Postgres (through `pg`) and
 // by embedded Postgres (PGlite) alike. Both return int8 columns as bigint, exactly.
 import { ValidationError } from '../domain/errors.ts';
-import { openEmbeddedPostgres } from './embedded-postgres.ts';
 import type { EmbeddedPostgresOptions } from './embedded-postgres.ts';
-import { connectPostgres } from './postgres-database.ts';
 
 export interface SqlSession {
   /** One statement with $1.. parameters; bigint parameters are sent exactly. */
@@ -24,10 +22,11 @@ export interface SqlDatabaseOptions extends EmbeddedPostgresOptions {
   dataPath: string;
 }
 
+// Each driver is loaded by the process that opens it: PGlite alone is ~10 MB of WebAssembly.
 export async function openSqlDatabase(opts: SqlDatabaseOptions): Promise<SqlDatabase> {
-  if (opts.databaseUrl === undefined) return openEmbeddedPostgres(opts.dataPath, opts);
+  if (opts.databaseUrl === undefined) return (await import('./embedded-postgres.ts')).openEmbeddedPostgres(opts.dataPath, opts);
   checkDatabaseUrl(opts.databaseUrl);
-  return connectPostgres(opts.databaseUrl);
+  return (await import('./postgres-database.ts')).connectPostgres(opts.databaseUrl);
 }
 
 function checkDatabaseUrl(url: string): void {

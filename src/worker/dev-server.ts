@@ -4,8 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { Connection } from '@temporalio/client';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { SearchAttributeType } from '@temporalio/common';
 import type { SearchAttributeKey } from '@temporalio/common/lib/search-attributes.js';
 import { CLI_TYPE_NAMES } from '../client/search-attributes.ts';
@@ -39,11 +38,21 @@ const DEFAULT_PORT_FIELDS = {
   uiPort: { field: 'uiPort', fix: 'choose another port' },
 };
 
+/**
+ * 'kill' is for a server whose only worker has drained: everything it did is committed to
+ * SQLite (WAL), which a killed process cannot leave corrupt, and Temporal resumes from its
+ * database after any crash, so the graceful stop's second of draining buys nothing.
+ */
+export type StopMode = 'graceful' | 'kill';
+
 export interface DevServer {
   address: string;
   uiUrl: string | undefined;
-  /** Stops the server and waits until it has exited. */
-  stop(): Promise<void>;
+  /**
+   * Stops the server and waits until it has exited: 'graceful' lets it drain (~1 s), 'kill'
+   * ends it at once, for a server with nothing left to do (see `StopMode`).
+   */
+  stop(mode?: StopMode): Promise<void>;
   /** Resolves when the server exits by itself (crash, kill). */
   exited: Promise<number | null>;
   pid: number | undefined;
@@ -123,11 +132,13 @@ export async function startDevServer(o: DevServerOptions): Promise<DevServer> {
   } finally {
     starting = false;
   }
-  return { address, uiUrl, exited, pid: child.pid, stop: () => stopChild(child, exited) };
+  return { address, uiUrl, exited, pid: child.pid, stop: (mode) => stopChild(child, exited, mode) };
 }
 
-async function stopChild(child: ChildProcess, exited: Promise<number | null>): Promise<void> {
-  if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+async function stopChild(child: ChildProcess, exited: Promise<number | null>, mode: StopMode = 'graceful'): Promise<void> {
+  // The guard's whole group (guard, server, stdin watcher) when killed; the guard passes a TERM on.
+  if (mode === 'kill' && child.pid) tryKillGroup(child.pid);
+  else if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
   const timer = setTimeout(() => child.pid && tryKillGroup(child.pid), 10_000);
   await exited;
   clearTimeout(timer);
@@ -144,6 +155,8 @@ function tryKillGroup(pid: number) {
 
 /** Whether a Temporal frontend answers at `address` within a couple of seconds. */
 export async function temporalAnswers(address: string): Promise<boolean> {
+  // Loaded here: the server is spawned before the SDK is, so the two start side by side.
+  const { Connection } = await import('@temporalio/client');
   try {
     const conn = await Connection.connect({ address, connectTimeout: 1000 });
     try {
@@ -210,6 +223,7 @@ async function startFailure(e: unknown, output: ServerStartOutput, o: DevServerO
 async function startWithSdkDownload(o: DevServerOptions, tried: string[]): Promise<DevServer> {
   let env: TestWorkflowEnvironment;
   try {
+    const { TestWorkflowEnvironment } = await import('@temporalio/testing');
     env = await TestWorkflowEnvironment.createLocal({
       server: {
         executable: { type: 'cached-download' },

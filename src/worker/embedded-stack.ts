@@ -7,13 +7,13 @@ import { rename, rm, writeFile } from 'node:fs/promises';
 import type { AppConfig } from '../config/app-config.ts';
 import { DccdError } from '../domain/errors.ts';
 import { daemonStatePath, describeDaemon, findDaemon, stateDir, type DaemonState } from '../client/daemon-state.ts';
-import { buildServices, type Services } from '../services.ts';
+import type { Services } from '../services.ts';
 import { tryLock } from '../storage/pid-lock.ts';
 import { VERSION } from '../version.ts';
 import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/definitions.ts';
-import { InternalPortTaken, startDevServer, type DevServer, type DevServerOptions } from './dev-server.ts';
+import { InternalPortTaken, startDevServer, type DevServer, type DevServerOptions, type StopMode } from './dev-server.ts';
 import { ephemeralPort, PortBusy, portIsFree } from './ports.ts';
-import { startWorker, type RunningWorker } from './worker.ts';
+import type { RunningWorker } from './worker.ts';
 
 /** A dev server with dccd's namespace and search attributes; in memory unless `dbFile` is set. */
 export function startEmbeddedServer(o: Partial<DevServerOptions> & { port: number }): Promise<DevServer> {
@@ -41,7 +41,7 @@ export interface SupervisedServer {
   readonly uiUrl: string | undefined;
   /** Rejects with the reason once the server cannot be brought back. */
   readonly failed: Promise<never>;
-  stop(): Promise<void>;
+  stop(mode?: StopMode): Promise<void>;
 }
 
 const RESTART_DELAYS_MS = [1_000, 2_000, 4_000, 8_000, 16_000];
@@ -88,9 +88,9 @@ async function superviseServer(options: DevServerOptions, log: (line: string) =>
     address: current.address,
     uiUrl: current.uiUrl,
     failed,
-    async stop() {
+    async stop(mode) {
       stopping = true;
-      await current.stop();
+      await current.stop(mode);
     },
   };
 }
@@ -132,10 +132,20 @@ export async function hostDataFolder(cfg: AppConfig, o: HostOptions): Promise<Ho
     for (const step of undo.reverse()) await step().catch(() => undefined);
   };
   try {
-    const server = await startServer(cfg, o);
-    undo.push(() => server.stop());
-    const services = buildServices(cfg, { temporal: { address: server.address } });
-    undo.push(() => services.close());
+    const starting = startServer(cfg, o);
+    // Stopped after the worker has drained: a one-shot command's server has nothing left to do.
+    undo.push(async () => (await starting.catch(() => undefined))?.stop(o.role === 'command' ? 'kill' : 'graceful'));
+    // Loaded and opened while the server starts (a second or more): the SDK's worker, the
+    // stores and the manifest.
+    const [{ buildServices, openManifest }, { startWorker }] = await Promise.all([import('../services.ts'), import('./worker.ts')]);
+    const manifest = openManifest(cfg);
+    manifest.catch(() => undefined); // a failure is the first use's to report
+    const closeManifest = async () => (await manifest.catch(() => undefined))?.close();
+    undo.push(closeManifest);
+    const server = await starting;
+    const services = buildServices(cfg, { temporal: { address: server.address }, coverage: manifest });
+    // The services own the manifest from here on.
+    undo[undo.indexOf(closeManifest)] = () => services.close();
     const worker = await startWorker(services);
     undo.push(() => worker.shutdown());
     const statePath = daemonStatePath(cfg.data);

@@ -1,15 +1,11 @@
 // The Temporal worker: runs dccd's workflows and activities on one task queue.
-import { extname } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities/index.ts';
 import { ensureSearchAttributes } from '../client/search-attributes.ts';
 import type { Services } from '../services.ts';
 import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/definitions.ts';
 import { installRuntime } from './runtime.ts';
-
-// Next to this module, as .ts when run from src/, as .js when built into dist/.
-export const WORKFLOWS_PATH = fileURLToPath(new URL(`../workflows/index${extname(import.meta.url)}`, import.meta.url));
+import { workflowBundle } from './workflow-bundle.ts';
 
 export interface RunningWorker {
   worker: Worker;
@@ -36,7 +32,7 @@ export async function startWorker(services: Services): Promise<RunningWorker> {
       connection,
       namespace,
       taskQueue,
-      workflowsPath: WORKFLOWS_PATH,
+      workflowBundle: await workflowBundle(),
       activities: createActivities(services),
       // In-flight activities get this long to finish their window before they are cancelled.
       shutdownGraceTime: '10 seconds',

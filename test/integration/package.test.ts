@@ -1,18 +1,52 @@
-// The package as a user installs and builds it: `npm run build` works, and no locked
-// dependency asks for a newer Node than the one dccd promises (npm ci would warn EBADENGINE).
+// The package as a user installs and runs it: `npm ci` builds dist/ (prepare), bin/dccd.js
+// runs that build, and a command loads only what it uses; no locked dependency asks for a
+// newer Node than the one dccd promises (npm ci would warn EBADENGINE).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../../src/worker/temporal-binary.ts';
 
 const pkg = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8'));
 
-test('npm run build compiles dccd into dist/, and the built command runs', () => {
-  const build = spawnSync('npm', ['run', 'build'], { cwd: PROJECT_ROOT, encoding: 'utf8' });
-  assert.equal(build.status, 0, build.stdout + build.stderr);
-  assert.equal(execFileSync(process.execPath, [join(PROJECT_ROOT, 'dist', 'cli', 'main.js'), '--version'], { encoding: 'utf8' }).trim(), pkg.version);
+/** The packages (and dccd's own files) a dccd command loads. */
+function loads(args: string[], env: NodeJS.ProcessEnv = {}): { status: number | null; stdout: string; urls: string[] } {
+  const r = spawnSync(process.execPath, ['--import', join(PROJECT_ROOT, 'test', 'helpers', 'record-imports.mjs'), join(PROJECT_ROOT, 'bin', 'dccd.js'), ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+  });
+  const urls = r.stderr.split('\n').flatMap((l) => (l.startsWith('IMPORT ') ? [l.slice(7)] : []));
+  return { status: r.status, stdout: r.stdout, urls };
+}
+const packages = (urls: string[]) => new Set(urls.flatMap((u) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(u)?.[1] ?? []));
+
+test('npm ci built dist/, and bin/dccd.js runs that build rather than the TypeScript sources', () => {
+  assert.ok(existsSync(join(PROJECT_ROOT, 'dist', '.built')), 'dist/.built: npm ci (prepare) runs npm run build');
+  assert.ok(existsSync(join(PROJECT_ROOT, 'dist', 'workflow-bundle.js')), 'the workflow bundle is prepared at build time');
+  assert.ok(existsSync(join(PROJECT_ROOT, 'dist', 'pglite-template', 'PG_VERSION')), 'the embedded database template is prepared at build time');
+  const r = loads(['--version']);
+  assert.equal(r.stdout.trim(), pkg.version);
+  assert.ok(r.urls.some((u) => u.endsWith('/dist/cli/main.js')), 'runs dist/cli/main.js');
+  assert.ok(!r.urls.some((u) => u.includes('/src/') || u.includes('/node_modules/tsx/')), 'no TypeScript compiled at run time');
+});
+
+test('--help, validate and read load neither Temporal nor the embedded Postgres; only read loads DuckDB', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dccd-loads-'));
+  try {
+    const heavy = ['@temporalio/client', '@temporalio/worker', '@temporalio/proto', '@electric-sql/pglite', 'pg'];
+    const env = { DCCD_DATA: join(dir, 'data'), TEMPORAL_ADDRESS: '', DATABASE_URL: '' };
+    for (const args of [['--help'], ['validate'], ['read', 'binance', 'BTCUSDT', '--kind', 'ohlc', '--span', '1m']]) {
+      const r = loads(args, env);
+      assert.equal(r.status, 0, args.join(' '));
+      const loaded = packages(r.urls);
+      assert.deepEqual(heavy.filter((p) => loaded.has(p)), [], `dccd ${args.join(' ')} loads them`);
+      assert.equal(loaded.has('@duckdb/node-api'), args[0] === 'read', `dccd ${args.join(' ')} and DuckDB`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 type Version = [number, number, number];

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, loadConfig, parseConfig } from '../../src/config/load-config.ts';
+import { ConfigError } from '../../src/config/config-error.ts';
+import { loadConfig, parseConfig } from '../../src/config/load-config.ts';
 
 function withFile(text: string, fn: (path: string, dir: string) => void) {
   const dir = mkdtempSync(join(tmpdir(), 'dccd-cfg-'));
