@@ -4,11 +4,11 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { median, report, RUNS, tempDir } from './lib.ts';
+import { benchRuns, median, report, tempDir } from './lib.ts';
 
 const BENCH = 'cli-start';
 const DCCD = fileURLToPath(new URL('../bin/dccd.js', import.meta.url));
-const runs = Math.max(RUNS, 5);
+const runs = benchRuns(5);
 const dir = tempDir('cli');
 const env = { ...process.env, DCCD_DATA: join(dir.path, 'data'), TEMPORAL_ADDRESS: '', DATABASE_URL: '' };
 

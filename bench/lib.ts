@@ -8,7 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+/** Runs per figure: BENCH_RUNS, else the bench's own default. */
+export const benchRuns = (fallback: number): number => Number(process.env.BENCH_RUNS ?? fallback);
+export const RUNS = benchRuns(3);
 
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);

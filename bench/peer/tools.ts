@@ -1,0 +1,108 @@
+// The contenders of bench/peer.ts, each one whole backfill as a user runs it, into a fresh
+// folder: dccd's one-shot command alone (cold), the same command beside a running
+// `dccd start` (warm), and dccd-python's Client in a process of its own.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+import type { ChecksumSummary } from '../../src/sim/checksum.ts';
+import { parseAbsoluteTime } from '../../src/domain/time.ts';
+import { spanNs } from '../../src/domain/target.ts';
+import { freePort } from '../../test/helpers/ports.ts';
+import { cleanEnv, DCCD, peakRssKb, runMeasured, startDccd } from '../processes.ts';
+import { dccdOutput, pythonOutput, type PeerKind } from './check.ts';
+
+/** A request budget (dccd, the simulator) no backfill here comes near. */
+export const UNLIMITED = 1e9;
+const DRIVER = fileURLToPath(new URL('./dccd_python_backfill.py', import.meta.url));
+// Untimed, on another dataset: a warm daemon has already run a backfill (its store, manifest and code paths are open).
+const PRIME = ['backfill', 'binance', 'BTCUSDT', '--kind', 'ohlc', '--span', '1h', '--start', '2023-12-01', '--end', '2023-12-02', '--wait'];
+
+export interface PeerCase {
+  name: string;
+  /** The venue's symbol (dccd, the simulator) and the unified one (dccd-python). */
+  native: string;
+  symbol: string;
+  kind: PeerKind;
+  span?: string;
+  /** A date: dccd-python's backfill reads only the date of its start. */
+  start: string;
+  end: string;
+}
+
+export interface ToolRun {
+  ms: number;
+  /** Peak RSS of the process hosting the backfill, kB. */
+  peakKb: number;
+  output: ChecksumSummary;
+}
+
+export interface Tool {
+  name: string;
+  run(c: PeerCase, simUrl: string, dir: string, lifted: boolean): Promise<ToolRun>;
+}
+
+/** dccd's config, data folder and environment in `dir`, and its backfill command for `c`. */
+function dccdSetup(c: PeerCase, simUrl: string, dir: string, lifted: boolean) {
+  const config = join(dir, 'dccd.yml');
+  writeFileSync(config, stringify(lifted ? { exchanges: { binance: { requestBudget: UNLIMITED } } } : {}));
+  const data = join(dir, 'data');
+  const env = { ...cleanEnv, DCCD_DATA: data, DCCD_BINANCE_REST_URL: `${simUrl}/binance`, TEMPORAL_ADDRESS: '', DATABASE_URL: '' };
+  const span = c.span ? ['--span', c.span] : [];
+  const backfill = [DCCD, '--config', config, 'backfill', 'binance', c.native, '--kind', c.kind, ...span, '--start', c.start, '--end', c.end, '--wait'];
+  const output = () => dccdOutput(data, { exchange: 'binance', symbol: c.symbol, kind: c.kind, ...(c.span && { span: c.span }) });
+  return { config, env, backfill, output };
+}
+
+export const dccdCold: Tool = {
+  name: 'dccd cold',
+  async run(c, simUrl, dir, lifted) {
+    const s = dccdSetup(c, simUrl, dir, lifted);
+    const r = await runMeasured(process.execPath, s.backfill, { env: s.env, cwd: dir });
+    return { ms: r.ms, peakKb: r.peakKb, output: await s.output() };
+  },
+};
+
+export const dccdWarm: Tool = {
+  name: 'dccd warm',
+  async run(c, simUrl, dir, lifted) {
+    const s = dccdSetup(c, simUrl, dir, lifted);
+    const ports = [await freePort(), await freePort(), await freePort()].map(String);
+    const start = ['--config', s.config, 'start', '--headless', '--temporal-port', ports[0]!, '--temporal-ui-port', ports[1]!, '--api-port', ports[2]!];
+    const daemon = await startDccd(start, s.env, dir);
+    let ms: number;
+    let peakKb: number;
+    try {
+      await runMeasured(process.execPath, [DCCD, '--config', s.config, ...PRIME], { env: s.env, cwd: dir });
+      ms = (await runMeasured(process.execPath, s.backfill, { env: s.env, cwd: dir })).ms;
+      // The worker runs in the daemon; its high-water mark includes its start-up and the priming run.
+      peakKb = await peakRssKb(daemon.pid);
+    } finally {
+      await daemon.stop();
+    }
+    return { ms, peakKb, output: await s.output() };
+  },
+};
+
+export function dccdPython(python: string): Tool {
+  return {
+    name: 'dccd-python',
+    async run(c, simUrl, dir, lifted) {
+      const config = join(dir, 'config.yml');
+      const data = join(dir, 'data');
+      writeFileSync(config, stringify({ settings: { data_path: data } }));
+      const args = {
+        config,
+        restBase: `${simUrl}/binance/api/v3`,
+        symbol: c.symbol,
+        kind: c.kind,
+        span: c.span ? Number(spanNs(c.span)! / 1_000_000_000n) : null,
+        start: c.start,
+        endNs: String(parseAbsoluteTime(c.end, 'end')),
+        lifted,
+      };
+      const r = await runMeasured(python, [DRIVER, JSON.stringify(args)], { cwd: dir });
+      return { ms: r.ms, peakKb: r.peakKb, output: await pythonOutput(data, c.kind) };
+    },
+  };
+}
