@@ -1,6 +1,6 @@
 // How long a command takes when there is nothing to do but start: users pay it on every CLI
 // call and every scheduled run. Each figure is the whole process, median of BENCH_RUNS
-// (at least 5), against a bare `node -e 0` measured alternately in the same run.
+// (default 5), against a bare `node -e 0` measured alternately in the same run.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
