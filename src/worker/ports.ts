@@ -14,8 +14,25 @@ export function portIsFree(host: string, port: number): Promise<boolean> {
   });
 }
 
-/** A free port on `host`, chosen by the kernel. */
-export function ephemeralPort(host = '127.0.0.1'): Promise<number> {
+/**
+ * Ports handed out lately: the kernel may give a port just closed to the next bind of port 0,
+ * and two picks in a row (a server's gRPC and UI ports) must differ.
+ */
+const handedOut = new Set<number>();
+const REMEMBERED = 1000;
+
+/** A free port on `host`, chosen by the kernel, and not one handed out before. */
+export async function ephemeralPort(host = '127.0.0.1'): Promise<number> {
+  for (;;) {
+    const port = await anyFreePort(host);
+    if (handedOut.has(port)) continue;
+    handedOut.add(port);
+    if (handedOut.size > REMEMBERED) handedOut.delete(handedOut.values().next().value!);
+    return port;
+  }
+}
+
+function anyFreePort(host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = createServer();
     probe.once('error', reject);

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { describeHolder, PortBusy, portHolder, portIsFree, requireFreePort } from '../../src/worker/ports.ts';
+import { describeHolder, ephemeralPort, PortBusy, portHolder, portIsFree, requireFreePort } from '../../src/worker/ports.ts';
 
 test('a listened port is busy, held by this process, and refused naming the field, the holder and the fix', async (t) => {
   const server = createServer();
@@ -31,4 +31,10 @@ test('holders are described as a person would name them', () => {
   assert.equal(d('/usr/bin/node /home/me/dccd/test/x.test.ts'), 'pid 7 (/usr/bin/node /home/me/dccd/test/x.test.ts)');
   assert.equal(d('nginx: master process'), 'pid 7 (nginx: master process)');
   assert.equal(describeHolder(undefined), 'another process');
+});
+
+test('ports handed out one after another are all different, though the kernel may repeat a closed one', async () => {
+  const ports = [];
+  for (let i = 0; i < 200; i++) ports.push(await ephemeralPort());
+  assert.equal(new Set(ports).size, ports.length);
 });
