@@ -58,11 +58,22 @@ function dccdSetup(c: PeerCase, simUrl: string, dir: string, lifted: boolean) {
   return { config, env, backfill, output };
 }
 
+/** Ports free on 127.0.0.1 now, one per listener. */
+async function freePorts(n: number): Promise<string[]> {
+  const ports: string[] = [];
+  while (ports.length < n) ports.push(String(await freePort()));
+  return ports;
+}
+
 export const dccdCold: Tool = {
   name: 'dccd cold',
   async run(c, simUrl, dir, lifted) {
     const s = dccdSetup(c, simUrl, dir, lifted);
-    const r = await runMeasured(process.execPath, s.backfill, { env: s.env, cwd: dir });
+    // Its own ports rather than the defaults it would take when free (7233, 8233), which a
+    // Temporal or dccd of someone else on the machine may be about to claim.
+    const [port, uiPort] = await freePorts(2);
+    const env = { ...s.env, DCCD_TEMPORAL_PORT: port, DCCD_TEMPORAL_UI_PORT: uiPort };
+    const r = await runMeasured(process.execPath, s.backfill, { env, cwd: dir });
     return { ms: r.ms, peakKb: r.peakKb, output: await s.output(), retried: RETRIED.test(r.output) };
   },
 };
@@ -71,8 +82,8 @@ export const dccdWarm: Tool = {
   name: 'dccd warm',
   async run(c, simUrl, dir, lifted) {
     const s = dccdSetup(c, simUrl, dir, lifted);
-    const ports = [await freePort(), await freePort(), await freePort()].map(String);
-    const start = ['--config', s.config, 'start', '--headless', '--temporal-port', ports[0]!, '--temporal-ui-port', ports[1]!, '--api-port', ports[2]!];
+    const [port, uiPort, apiPort] = await freePorts(3);
+    const start = ['--config', s.config, 'start', '--headless', '--temporal-port', port!, '--temporal-ui-port', uiPort!, '--api-port', apiPort!];
     const daemon = await startDccd(start, s.env, dir);
     let r: MeasuredRun;
     let peakKb: number;
