@@ -77,17 +77,16 @@ export interface MeasuredRun {
   ms: number;
   /** Peak RSS of the process itself (not its children), sampled. */
   peakKb: number;
-  stdout: string;
+  /** Its stdout and stderr, interleaved as they came. */
+  output: string;
 }
 
 /** Runs a command to its end; fails on a non-zero exit, with the end of its output. */
 export async function runMeasured(command: string, args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<MeasuredRun> {
   const t0 = performance.now();
   const child = spawn(command, args, { ...opts, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let tail = '';
-  child.stdout!.on('data', (d) => ((stdout += d), (tail = (tail + d).slice(-2000))));
-  child.stderr!.on('data', (d) => (tail = (tail + d).slice(-2000)));
+  let output = '';
+  for (const stream of [child.stdout!, child.stderr!]) stream.on('data', (d) => (output += d));
   let peakKb = 0;
   const sample = () =>
     peakRssKb(child.pid!).then(
@@ -103,6 +102,6 @@ export async function runMeasured(command: string, args: string[], opts: { env?:
   }).finally(() => clearInterval(sampler));
   const ms = performance.now() - t0;
   await closed; // the rest of its output
-  if (code !== 0) throw new Error(`${[command, ...args].join(' ')}: exit code ${code ?? child.signalCode}\n${tail}`);
-  return { ms, peakKb, stdout };
+  if (code !== 0) throw new Error(`${[command, ...args].join(' ')}: exit code ${code ?? child.signalCode}\n${output.slice(-2000)}`);
+  return { ms, peakKb, output };
 }

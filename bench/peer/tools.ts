@@ -9,12 +9,14 @@ import type { ChecksumSummary } from '../../src/sim/checksum.ts';
 import { parseAbsoluteTime } from '../../src/domain/time.ts';
 import { spanNs } from '../../src/domain/target.ts';
 import { freePort } from '../../test/helpers/ports.ts';
-import { cleanEnv, DCCD, peakRssKb, runMeasured, startDccd } from '../processes.ts';
+import { cleanEnv, DCCD, peakRssKb, runMeasured, startDccd, type MeasuredRun } from '../processes.ts';
 import { dccdOutput, pythonOutput, type PeerKind } from './check.ts';
 
 /** A request budget (dccd, the simulator) no backfill here comes near. */
 export const UNLIMITED = 1e9;
 const DRIVER = fileURLToPath(new URL('./dccd_python_backfill.py', import.meta.url));
+// The log line of a window attempt that resumes from the checkpoint of one that timed out or failed.
+const RETRIED = /\battempt \d+: /;
 // Untimed, on another dataset: a warm daemon has already run a backfill (its store, manifest and code paths are open).
 const PRIME = ['backfill', 'binance', 'BTCUSDT', '--kind', 'ohlc', '--span', '1h', '--start', '2023-12-01', '--end', '2023-12-02', '--wait'];
 
@@ -35,6 +37,8 @@ export interface ToolRun {
   /** Peak RSS of the process hosting the backfill, kB. */
   peakKb: number;
   output: ChecksumSummary;
+  /** A window of the run took more than one attempt (dccd's log says `attempt N:`). */
+  retried: boolean;
 }
 
 export interface Tool {
@@ -54,12 +58,23 @@ function dccdSetup(c: PeerCase, simUrl: string, dir: string, lifted: boolean) {
   return { config, env, backfill, output };
 }
 
+/** Ports free on 127.0.0.1 now, one per listener. */
+async function freePorts(n: number): Promise<string[]> {
+  const ports: string[] = [];
+  while (ports.length < n) ports.push(String(await freePort()));
+  return ports;
+}
+
 export const dccdCold: Tool = {
   name: 'dccd cold',
   async run(c, simUrl, dir, lifted) {
     const s = dccdSetup(c, simUrl, dir, lifted);
-    const r = await runMeasured(process.execPath, s.backfill, { env: s.env, cwd: dir });
-    return { ms: r.ms, peakKb: r.peakKb, output: await s.output() };
+    // Its own ports rather than the defaults it would take when free (7233, 8233), which a
+    // Temporal or dccd of someone else on the machine may be about to claim.
+    const [port, uiPort] = await freePorts(2);
+    const env = { ...s.env, DCCD_TEMPORAL_PORT: port, DCCD_TEMPORAL_UI_PORT: uiPort };
+    const r = await runMeasured(process.execPath, s.backfill, { env, cwd: dir });
+    return { ms: r.ms, peakKb: r.peakKb, output: await s.output(), retried: RETRIED.test(r.output) };
   },
 };
 
@@ -67,20 +82,20 @@ export const dccdWarm: Tool = {
   name: 'dccd warm',
   async run(c, simUrl, dir, lifted) {
     const s = dccdSetup(c, simUrl, dir, lifted);
-    const ports = [await freePort(), await freePort(), await freePort()].map(String);
-    const start = ['--config', s.config, 'start', '--headless', '--temporal-port', ports[0]!, '--temporal-ui-port', ports[1]!, '--api-port', ports[2]!];
+    const [port, uiPort, apiPort] = await freePorts(3);
+    const start = ['--config', s.config, 'start', '--headless', '--temporal-port', port!, '--temporal-ui-port', uiPort!, '--api-port', apiPort!];
     const daemon = await startDccd(start, s.env, dir);
-    let ms: number;
+    let r: MeasuredRun;
     let peakKb: number;
     try {
       await runMeasured(process.execPath, [DCCD, '--config', s.config, ...PRIME], { env: s.env, cwd: dir });
-      ms = (await runMeasured(process.execPath, s.backfill, { env: s.env, cwd: dir })).ms;
+      r = await runMeasured(process.execPath, s.backfill, { env: s.env, cwd: dir });
       // The worker runs in the daemon; its high-water mark includes its start-up and the priming run.
       peakKb = await peakRssKb(daemon.pid);
     } finally {
       await daemon.stop();
     }
-    return { ms, peakKb, output: await s.output() };
+    return { ms: r.ms, peakKb, output: await s.output(), retried: RETRIED.test(r.output) };
   },
 };
 
@@ -102,7 +117,7 @@ export function dccdPython(python: string): Tool {
         lifted,
       };
       const r = await runMeasured(python, [DRIVER, JSON.stringify(args)], { cwd: dir });
-      return { ms: r.ms, peakKb: r.peakKb, output: await pythonOutput(data, c.kind) };
+      return { ms: r.ms, peakKb: r.peakKb, output: await pythonOutput(data, c.kind), retried: false };
     },
   };
 }
