@@ -62,11 +62,7 @@ export function createBackfillActivities(deps: BackfillDeps) {
     },
 
     async fetchWindow(input: WindowInput): Promise<WindowResult> {
-      return asActivityFailure(async () => {
-        const result = await fetchWindow(deps, input);
-        await recordCoverage(deps, input.target);
-        return result;
-      });
+      return asActivityFailure(() => fetchWindow(deps, input));
     },
 
     async snapshotBook(input: { target: Target; depth: number }): Promise<WindowResult> {
@@ -131,7 +127,7 @@ async function fetchWindow(deps: BackfillDeps, input: WindowInput): Promise<Wind
     // A retried window says so, with what the last attempt ended with (a heartbeat timeout, a failure).
     if (resumed) note(`attempt ${ctx.info.attempt}: resuming at ${isoFromNs(BigInt(resumed.committedNs))} (${resumed.rows} rows already written)`);
     else if (ctx.info.attempt > 1) note(`attempt ${ctx.info.attempt}: starting the window again`);
-    return await copyWindow(deps, input, {
+    const result = await copyWindow(deps, input, {
       resumeFrom: resumed,
       signal: abort.signal,
       log,
@@ -148,6 +144,10 @@ async function fetchWindow(deps: BackfillDeps, input: WindowInput): Promise<Wind
         heartbeat();
       },
     });
+    // Still beating: the dataset's extent and the manifest may take seconds (a large
+    // dataset, a first open), and a silent attempt would be timed out and redone.
+    await recordCoverage(deps, input.target);
+    return result;
   } finally {
     clearInterval(timer);
     ctx.cancellationSignal.removeEventListener('abort', onCancel);
