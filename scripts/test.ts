@@ -8,7 +8,7 @@ import { readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { buildIsCurrent } from '../bin/build-is-current.js';
 import { startEmbeddedServer } from '../src/worker/embedded-stack.ts';
-import { PROJECT_ROOT } from '../src/worker/temporal-binary.ts';
+import { PROJECT_ROOT } from '../src/prepared-files.ts';
 import { freePort } from '../test/helpers/ports.ts';
 
 const args = process.argv.slice(2);

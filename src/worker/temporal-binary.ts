@@ -3,9 +3,8 @@
 // `npm ci`, scripts/install-temporal.mjs) → the Temporal SDK's own download (needs internet).
 import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { PROJECT_ROOT } from '../prepared-files.ts';
 
-export const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const PINNED_TEMPORAL_CLI: string = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')).config.temporalCli;
 
 export type TemporalBinary = { type: 'path'; path: string; from: string } | { type: 'sdk-download'; tried: string[] };
