@@ -52,6 +52,8 @@ export async function resolveBackfill(
     const recorded = stored === null ? await sources.recordedMaxTs(target) : null;
     if (stored !== null) [startNs, startFrom] = [stored + 1n, 'the newest stored row'];
     else if (recorded !== null) [startNs, startFrom] = [recorded + 1n, 'the coverage manifest (no local files)'];
+    else if (req.startIfEmpty === 'origin') [startNs, startFrom] = [await adapter.earliest(target, signal), `the exchange's earliest data (nothing stored yet)`];
+    else if (req.startIfEmpty !== undefined) [startNs, startFrom] = [BigInt(req.startIfEmpty), "the job's start (nothing stored yet)"];
     else [startNs, startFrom] = [now - DEFAULT_LOOKBACK_NS[target.kind], 'the default look-back (nothing stored yet)'];
   }
   return { target, startNs: String(startNs), endNs: String(endNs), windowNs, startFrom };

@@ -1,7 +1,7 @@
 // `dccd backfill`: check the request, start its run; with --wait, follow it to its end.
 import type { AppConfig } from '../config/app-config.ts';
 import type { BackfillRequest, BackfillResult } from '../domain/job.ts';
-import type { BackfillCheck } from '../jobs/backfill.ts';
+import type { BackfillCheck } from '../jobs/backfill-check.ts';
 import { ValidationError } from '../domain/errors.ts';
 import { parseExchange, parseKind } from '../domain/target.ts';
 import { isoFromNs } from '../domain/time.ts';
@@ -81,7 +81,7 @@ export async function runBackfill(cfg: AppConfig, exchange: string, symbol: stri
 
 /** The request as the venue answers it (symbol listed, range clamped), with notes for the user. */
 async function checkRequest(request: BackfillRequest, cfg: AppConfig): Promise<BackfillCheck> {
-  const [{ buildServices }, { checkBackfill }] = await Promise.all([import('../services.ts'), import('../jobs/backfill.ts')]);
+  const [{ buildServices }, { checkBackfill }] = await Promise.all([import('../services.ts'), import('../jobs/backfill-check.ts')]);
   const services = buildServices(cfg);
   try {
     return await checkBackfill(request, services.adapter(request.target.exchange, { interactive: true }));

@@ -4,6 +4,9 @@ import { buildApi, listenApi } from '../api/server.ts';
 import { checkDataFolder } from '../config/path-checks.ts';
 import { buildServices, type Services } from '../services.ts';
 import { findDaemon } from '../client/daemon-state.ts';
+import type { JobSpec } from '../domain/job-spec.ts';
+import { checkConfigJobs } from '../jobs/job-plan.ts';
+import { reconcile, reportLines } from '../jobs/reconcile.ts';
 import { DataFolderBusy, hostDataFolder } from '../worker/embedded-stack.ts';
 import { requireFreePort } from '../worker/ports.ts';
 import { startWorker, type RunningWorker } from '../worker/worker.ts';
@@ -63,14 +66,24 @@ async function listenOrExplain(services: Services, worker?: RunningWorker): Prom
   }
 }
 
+/** Makes the schedules match the config's jobs; a failure is said, and the daemon serves on. */
+async function applyJobs(services: Services, specs: JobSpec[]): Promise<void> {
+  try {
+    for (const line of reportLines(await reconcile(services, specs))) writeLine(`dccd: ${line}`);
+  } catch (e) {
+    writeLine(`dccd: jobs not applied: ${(e as Error).message} (retry with \`dccd jobs apply\`)`);
+  }
+}
+
 export async function runStart(cfg: AppConfig): Promise<number> {
   const t0 = performance.now();
-  // A folder that cannot serve or is already served, or a busy API port, is known before anything starts.
+  // A bad job, a folder that cannot serve or is already served, or a busy API port, is known before anything starts.
+  const specs = checkConfigJobs(cfg);
   await checkDataFolder(cfg.data, { write: true });
   const existing = cfg.temporal.address ? undefined : await findDaemon(cfg.data);
   if (existing) throw new DataFolderBusy(cfg.data, existing);
   await requireFreePort('api.port', cfg.api.host, cfg.api.port, API_FIX);
-  if (cfg.temporal.address) return runClusterStart(cfg, t0);
+  if (cfg.temporal.address) return runClusterStart(cfg, specs, t0);
   const stack = await hostDataFolder(cfg, { role: 'start', command: 'dccd start', ports: 'configured', log: writeLine });
   let api: { url: string; close: Stopper };
   try {
@@ -82,6 +95,7 @@ export async function runStart(cfg: AppConfig): Promise<number> {
   }
   // This process runs the worker, so it owns the coverage store: open it before any run asks.
   void stack.services.coverage().catch((e) => writeLine(`dccd: coverage store: ${(e as Error).message}`));
+  await applyJobs(stack.services, specs);
   // Signal handlers first: a Ctrl-C right after the ready line must stop cleanly too.
   const stopped = onShutdown('the worker drains first', [api.close, () => stack.close()], stack.failed);
   const secs = ((performance.now() - t0) / 1000).toFixed(1);
@@ -92,7 +106,7 @@ export async function runStart(cfg: AppConfig): Promise<number> {
 }
 
 /** `dccd start` against a cluster: a worker and the API, no embedded server. */
-async function runClusterStart(cfg: AppConfig, t0: number): Promise<number> {
+async function runClusterStart(cfg: AppConfig, specs: JobSpec[], t0: number): Promise<number> {
   const services = buildServices(cfg);
   const worker = await startWorker(services);
   const api = await listenOrExplain(services, worker).catch(async (e) => {
@@ -101,6 +115,7 @@ async function runClusterStart(cfg: AppConfig, t0: number): Promise<number> {
     throw e;
   });
   void services.coverage().catch((e) => writeLine(`dccd: coverage store: ${(e as Error).message}`));
+  await applyJobs(services, specs);
   const failed = worker.done.then(() => Promise.reject(new Error('the worker stopped')));
   const stopped = onShutdown('the worker drains first', [api.close, () => worker.shutdown(), () => services.close()], failed);
   const secs = ((performance.now() - t0) / 1000).toFixed(1);

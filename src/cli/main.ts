@@ -44,6 +44,7 @@ Examples:
   dccd backfill binance BTCUSDT --kind ohlc --span 1m --start 2024-01-01 --end 2024-03-01 --wait
   dccd read binance BTCUSDT --kind ohlc --span 1m --start 2024-02-01 --format csv
   dccd validate --config dccd.yml              check a config file
+  dccd jobs apply                              turn the config's jobs into Temporal Schedules
   TEMPORAL_ADDRESS=temporal:7233 dccd worker   one worker against a Temporal cluster
 `,
   );
@@ -106,8 +107,10 @@ program
   .addHelpText('after', '\nExamples:\n  dccd validate\n  dccd validate dccd.example.yml')
   .action(async (file?: string) => {
     const cfg = await config(file);
+    const { checkConfigJobs } = await import('../jobs/job-plan.ts');
+    const jobs = checkConfigJobs(cfg);
     const where = cfg.temporal.address ?? 'embedded dev server';
-    console.log(`ok: ${cfg.jobs.length} job(s), data ${cfg.data}, Temporal ${where}, API ${cfg.api.host}:${cfg.api.port}`);
+    console.log(`ok: ${jobs.length} job(s), data ${cfg.data}, Temporal ${where}, API ${cfg.api.host}:${cfg.api.port}`);
   });
 
 program
@@ -140,6 +143,48 @@ Examples:
     const { runBackfill } = await import('./backfill-command.ts');
     process.exitCode = await runBackfill(await config(), exchange, symbol, o, COMMAND_LINE);
   });
+
+const jobs = program.command('jobs').description("the config's jobs: each one dataset and operation, with its trigger");
+jobs
+  .command('list')
+  .description('list the jobs the config declares, one per dataset (an entry with several symbols is several jobs)')
+  .option('--json', 'print them as JSON')
+  .action(async (o: { json?: boolean }) => {
+    const { runJobsList } = await import('./jobs-command.ts');
+    runJobsList(await config(), o);
+  });
+jobs
+  .command('apply')
+  .description("make the Temporal Schedules match the config's jobs (dccd start does this too); changes only what changed")
+  .addHelpText('after', '\nExample:\n  dccd jobs apply --config dccd.yml')
+  .action(async () => {
+    const { runJobsApply } = await import('./schedules-command.ts');
+    await runJobsApply(await config(), COMMAND_LINE);
+  });
+
+const schedules = program.command('schedules').description('the Temporal Schedules of scheduled jobs (dccd/<job id>)');
+schedules
+  .command('list')
+  .description('list the schedules: state, next run, runs taken, summary')
+  .option('--json', 'print them as JSON')
+  .action(async (o: { json?: boolean }) => {
+    const { runSchedulesList } = await import('./schedules-command.ts');
+    await runSchedulesList(await config(), o, COMMAND_LINE);
+  });
+for (const [action, what] of [
+  ['pause', 'stop taking scheduled actions'],
+  ['unpause', 'take scheduled actions again'],
+  ['trigger', 'run the job now (skipped while its last run still runs)'],
+] as const) {
+  schedules
+    .command(action)
+    .description(`${what}`)
+    .argument('<job>', 'job id (backfill:binance:BTC-USDT:ohlc-1m) or schedule id (dccd/...)')
+    .action(async (job: string) => {
+      const { runScheduleAction } = await import('./schedules-command.ts');
+      await runScheduleAction(await config(), action, job, COMMAND_LINE);
+    });
+}
 
 program
   .command('read')

@@ -5,11 +5,10 @@ import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporal
 import { ApplicationFailure, defaultPayloadConverter, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
 import { AlreadyRunning, NotFound, ValidationError } from '../domain/errors.ts';
-import { backfillWorkflowId, LOG_TAIL_LINES, type BackfillProgress, type BackfillResult, type CheckedBackfill, type WindowHeartbeat } from '../domain/job.ts';
-import { datasetKind } from '../domain/target.ts';
-import { isoFromNs } from '../domain/time.ts';
+import { LOG_TAIL_LINES, type BackfillProgress, type BackfillResult, type CheckedBackfill, type WindowHeartbeat } from '../domain/job.ts';
 import type { Services } from '../services.ts';
 import { backfill, type BackfillInput } from '../workflows/backfill.ts';
+import { backfillStartOptions } from '../workflows/backfill-start.ts';
 import { progressQuery, SA, stopSignal } from '../workflows/definitions.ts';
 
 export interface StartedRun {
@@ -24,9 +23,7 @@ export type BackfillTuning = Pick<BackfillInput, 'concurrency' | 'windowsPerSegm
 
 /** Starts the run of a request checked by jobs/ (checkBackfill). */
 export async function submitBackfill(services: Services, request: CheckedBackfill, tuning: BackfillTuning = {}): Promise<StartedRun> {
-  const { target } = request;
-  const workflowId = backfillWorkflowId(target);
-  const summary = `backfill ${target.exchange} ${target.symbol} ${datasetKind(target)}${rangeText(request)}`;
+  const { workflowId, ...options } = backfillStartOptions(request);
   const client = await services.temporal();
   try {
     const handle = await client.workflow.start(backfill, {
@@ -34,17 +31,7 @@ export async function submitBackfill(services: Services, request: CheckedBackfil
       workflowId,
       args: [{ request, ...tuning }],
       workflowIdConflictPolicy: 'FAIL',
-      staticSummary: summary,
-      // Carried into every continued segment, which have no static summary of their own.
-      memo: { summary },
-      typedSearchAttributes: [
-        { key: SA.operation, value: 'backfill' },
-        { key: SA.exchange, value: target.exchange },
-        { key: SA.symbol, value: target.symbol },
-        { key: SA.kind, value: datasetKind(target) },
-        { key: SA.state, value: 'running' },
-        ...(request.specId ? [{ key: SA.specId, value: request.specId }] : []),
-      ],
+      ...options,
     });
     return { runId: handle.firstExecutionRunId, workflowId };
   } catch (e) {
@@ -55,14 +42,8 @@ export async function submitBackfill(services: Services, request: CheckedBackfil
   }
 }
 
-function rangeText(r: CheckedBackfill): string {
-  if (r.target.kind === 'book') return `, ${r.depth} levels`;
-  const t = (v: string) => (/^-?\d+$/.test(v) ? isoFromNs(BigInt(v)) : v);
-  return ` from ${t(r.start)}${r.end ? ` to ${t(r.end)}` : ''}`;
-}
-
 /** The user-facing run id of the running execution of `workflowId`. */
-async function runIdOf(client: Client, workflowId: string): Promise<string> {
+export async function runIdOf(client: Client, workflowId: string): Promise<string> {
   const d = await client.workflow.getHandle(workflowId).describe();
   return d.typedSearchAttributes.get(SA.runId) ?? d.runId;
 }

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { ValidationError } from '../domain/errors.ts';
 import { EXCHANGES, KINDS, parseSpan } from '../domain/target.ts';
 import { parseTimeInput } from '../domain/time.ts';
+import { cronProblem } from './cron.ts';
 
 const MAX_PORT = 65_535;
 const notAPort = (shown: string) => `${shown} is not a port (0–${MAX_PORT})`;
@@ -46,11 +47,6 @@ const Remote = z.strictObject({
 
 const Duration = z.string().regex(/^\d+(s|m|h|d)$/, "a duration such as '30s', '15m', '1h', '1d'");
 
-const Schedule = z.union([
-  z.strictObject({ every: Duration }),
-  z.strictObject({ cron: z.string().min(9, 'a 5-field cron expression') }),
-]);
-
 const TimeText = z.union([z.string(), z.number().int()]).transform((v, ctx) => {
   try {
     parseTimeInput(v, '');
@@ -61,12 +57,32 @@ const TimeText = z.union([z.string(), z.number().int()]).transform((v, ctx) => {
   }
 });
 
+/** A 5-field cron expression (minute hour day-of-month month day-of-week, UTC) or @hourly, @daily, @weekly, @monthly, @yearly. */
+const Cron = z.string().superRefine((text, ctx) => {
+  const why = cronProblem(text);
+  if (why) ctx.addIssue({ code: 'custom', message: `'${text}' is not a cron expression: ${why}` });
+});
+
+// When a job runs: every <duration>, a cron expression, once (now, or at a time), manual
+// (only when asked) or supervised (a stream kept running). Unset: once for a backfill,
+// supervised for a stream.
+const Schedule = z.union(
+  [
+    z.strictObject({ every: Duration }),
+    z.strictObject({ cron: Cron }),
+    z.strictObject({ at: TimeText }),
+    z.enum(['once', 'manual', 'supervised']),
+  ],
+  { error: () => "one of { every: <duration> }, { cron: '<5 fields>' }, { at: <time> }, once, manual or supervised" },
+);
+
 const Job = z
   .strictObject({
-    id: z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/i, 'letters, digits, ., - and _ only'),
     operation: z.enum(['backfill', 'stream']).default('backfill'),
     exchange: z.enum(EXCHANGES, { error: (i) => `unknown exchange '${String(i.input)}' (known: ${EXCHANGES.join(', ')})` }),
-    symbol: z.string().min(1),
+    /** One pair, or `symbols` for several: each becomes a job of its own. */
+    symbol: z.string().min(1).optional(),
+    symbols: z.array(z.string().min(1)).min(1).optional(),
     kind: z.enum(KINDS, { error: (i) => `unknown kind '${String(i.input)}' (known: ${KINDS.join(', ')})` }),
     span: z
       .string()
@@ -75,7 +91,9 @@ const Job = z
     depth: z.number().int().positive().optional(),
     start: TimeText.default('last'),
     end: TimeText.optional(),
+    snapshotInterval: Duration.optional(),
     schedule: Schedule.optional(),
+    enabled: z.boolean().default(true),
   })
   // Runs even when other keys are invalid, so one pass reports every problem.
   .superRefine(
@@ -84,6 +102,9 @@ const Job = z
         ctx.addIssue({ code: 'custom', path: ['span'], message: 'required for kind ohlc' });
       } else if (job.kind !== 'ohlc' && (KINDS as readonly string[]).includes(job.kind) && job.span !== undefined) {
         ctx.addIssue({ code: 'custom', path: ['span'], message: `only applies to kind ohlc, not ${job.kind}` });
+      }
+      if ((job.symbol === undefined) === (job.symbols === undefined)) {
+        ctx.addIssue({ code: 'custom', path: ['symbol'], message: 'give either symbol or symbols (a list)' });
       }
     },
     { when: (p) => typeof p.value === 'object' && p.value !== null },
@@ -145,12 +166,6 @@ export const AppConfigSchema = z
       for (const clash of portClashes(cfg as Partial<AppConfigBase>)) {
         ctx.addIssue({ code: 'custom', path: clash.key, message: `${clash.port} is also ${clash.sameAs.join('.')}`, params: clash });
       }
-      const seen = new Set<string>();
-      (Array.isArray(cfg.jobs) ? cfg.jobs : []).forEach((j, i) => {
-        if (typeof j?.id !== 'string') return;
-        if (seen.has(j.id)) ctx.addIssue({ code: 'custom', path: ['jobs', i, 'id'], message: `duplicate job id '${j.id}'` });
-        seen.add(j.id);
-      });
     },
     { when: (p) => typeof p.value === 'object' && p.value !== null },
   );

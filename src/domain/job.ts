@@ -11,6 +11,8 @@ export interface BackfillRequest {
   end?: string;
   /** Book snapshot depth per side. */
   depth?: number;
+  /** With start 'last': where to begin when nothing is stored yet (a job's own start); else a default look-back. */
+  startIfEmpty?: string;
   /** The job spec that asked for this run, if any. */
   specId?: string;
 }
@@ -26,6 +28,8 @@ export interface CheckedBackfill {
   end?: `${bigint}`;
   /** Book snapshot depth per side, set exactly for kind book. */
   depth?: number;
+  /** With start 'last': where a run that finds nothing stored begins. */
+  startIfEmpty?: 'origin' | `${bigint}`;
   specId?: string;
 }
 

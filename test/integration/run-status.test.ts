@@ -2,25 +2,15 @@
 // out a retrying venue, and the Temporal UI's view (states, summaries) of the same runs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { backfillProgress, runResult, runStatus, startedHandle, stopRun } from '../../src/client/runs.ts';
 import type { Target } from '../../src/domain/target.ts';
 import { parseAbsoluteTime } from '../../src/domain/time.ts';
 import { startBackfill } from '../../src/jobs/backfill.ts';
 import { SA } from '../../src/workflows/definitions.ts';
 import { backfillEnv, storedTruth } from '../helpers/backfill-env.ts';
+import { until } from '../helpers/until.ts';
 
 const BNB: Target = { exchange: 'binance', symbol: 'BNB/BTC', kind: 'ohlc', span: '1m' };
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(200);
-  }
-}
 
 test('a window the venue keeps failing shows why while it retries, and a stop ends the run without waiting out the retries', async () => {
   const env = await backfillEnv({ latencyMs: 40 });

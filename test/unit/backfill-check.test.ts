@@ -3,7 +3,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { ValidationError } from '../../src/domain/errors.ts';
 import { parseAbsoluteTime } from '../../src/domain/time.ts';
-import { checkBackfill } from '../../src/jobs/backfill.ts';
+import { checkBackfill } from '../../src/jobs/backfill-check.ts';
 import { startSim } from '../../src/sim/index.ts';
 import { BinanceAdapter } from '../../src/sources/binance.ts';
 

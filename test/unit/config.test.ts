@@ -50,9 +50,11 @@ test('a malformed file reports one line per problem, naming the key path and the
 data: 5
 temporal: { port: "x" }
 jobs:
-  - { id: a, exchange: binance, symbol: BTCUSDT, kind: ohlc }
-  - { id: b, exchange: krakken, symbol: X, kind: trades }
-  - { id: c, exchange: binance, symbol: X, kind: ohlc, span: 7x, start: yesterday, foo: 1 }
+  - { exchange: binance, symbol: BTCUSDT, kind: ohlc }
+  - { exchange: krakken, symbol: X, kind: trades }
+  - { exchange: binance, symbol: X, kind: ohlc, span: 7x, start: yesterday, foo: 1 }
+  - { exchange: binance, symbol: X, kind: trades, schedule: { cron: "every day!" } }
+  - { exchange: binance, symbols: [X], symbol: Y, kind: trades, schedule: { cron: "61 * * * *" } }
 `;
   withFile(yml, (path) => {
     assert.deepEqual(
@@ -65,6 +67,9 @@ jobs:
         'jobs[2].span: not a span (a count and a unit: s, m, h, d, w or M, e.g. 1m, 4h, 1M)',
         "jobs[2].start: 'yesterday' is not a date (YYYY-MM-DD), an ISO date-time, an integer of ns, 'last' or 'origin'",
         "jobs[2]: unknown key 'foo'",
+        "jobs[3].schedule.cron: 'every day!' is not a cron expression: 2 fields; it takes 5 (minute hour day-of-month month day-of-week)",
+        "jobs[4].schedule.cron: '61 * * * *' is not a cron expression: got value 61 expected range 0-59",
+        'jobs[4].symbol: give either symbol or symbols (a list)',
       ],
     );
   });
@@ -198,12 +203,17 @@ test('an API bound beyond loopback requires a token', () => {
   assert.equal(parseConfig({ api: { host: '127.0.0.1' } }).api.token, undefined);
 });
 
-test('jobs get defaults and duplicate ids are refused', () => {
-  const cfg = parseConfig({ jobs: [{ id: 'btc', exchange: 'binance', symbol: 'BTC/USDT', kind: 'trades' }] });
+test('jobs get defaults: a backfill, from last, enabled', () => {
+  const cfg = parseConfig({ jobs: [{ exchange: 'binance', symbol: 'BTC/USDT', kind: 'trades' }] });
   assert.equal(cfg.jobs[0]!.start, 'last');
   assert.equal(cfg.jobs[0]!.operation, 'backfill');
-  const dup = { id: 'x', exchange: 'binance', symbol: 'BTC/USDT', kind: 'trades' };
-  assert.deepEqual(problems(() => parseConfig({ jobs: [dup, dup] })), ["jobs[1].id: duplicate job id 'x'"]);
+  assert.equal(cfg.jobs[0]!.enabled, true);
+  assert.deepEqual(problems(() => parseConfig({ jobs: [{ id: 'x', exchange: 'binance', symbol: 'BTC/USDT', kind: 'trades' }] })), [
+    "jobs[0]: unknown key 'id'",
+  ]);
+  assert.deepEqual(problems(() => parseConfig({ jobs: [{ exchange: 'binance', symbol: 'BTC/USDT', kind: 'trades', schedule: 'weekly' }] })), [
+    "jobs[0].schedule: one of { every: <duration> }, { cron: '<5 fields>' }, { at: <time> }, once, manual or supervised",
+  ]);
 });
 
 test('the example config is valid', () => {

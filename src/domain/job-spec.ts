@@ -1,0 +1,94 @@
+// The job model: what a user declares (in dccd.yml or through the API) for dccd to do, one
+// spec per dataset and operation. Reconciling specs with Temporal (jobs/reconcile.ts) turns
+// interval, cron and once triggers into Schedules; a spec is never a run itself.
+import type { Target } from './target.ts';
+import { datasetKind, symbolSlug } from './target.ts';
+import { isoFromNs } from './time.ts';
+
+export const OPERATIONS = ['backfill', 'stream'] as const;
+export type Operation = (typeof OPERATIONS)[number];
+
+export const TRIGGER_KINDS = ['once', 'interval', 'cron', 'supervised', 'manual'] as const;
+export type TriggerKind = (typeof TRIGGER_KINDS)[number];
+
+/**
+ * When a spec runs. interval: every `every` (a duration such as '15m'); cron: a 5-field
+ * expression in UTC; once: one run per version of the spec, at `at` (ns text) or as soon as
+ * it is applied; supervised: a stream kept running; manual: only when asked.
+ */
+export type Trigger =
+  | { kind: 'interval'; every: string }
+  | { kind: 'cron'; cron: string }
+  | { kind: 'once'; at?: `${bigint}` }
+  | { kind: 'supervised' }
+  | { kind: 'manual' };
+
+export interface JobParams {
+  /** 'last', 'origin', or integer ns text: where the first run starts; later runs continue from the last stored row. */
+  start: string;
+  /** Integer ns text, exclusive; omitted means up to each run's start. */
+  end?: `${bigint}`;
+  /** Book snapshot depth per side. */
+  depth?: number;
+  /** Streams: a book snapshot every this long (a duration). */
+  snapshotInterval?: string;
+}
+
+export interface JobSpec {
+  /** operation:exchange:BASE-QUOTE:dataset kind, e.g. backfill:binance:BTC-USDT:ohlc-1m. */
+  id: string;
+  operation: Operation;
+  target: Target;
+  trigger: Trigger;
+  params: JobParams;
+  enabled: boolean;
+  origin: 'config' | 'api';
+}
+
+/** A spec's id: readable, and the same whatever its trigger, params or start say. */
+export function specId(operation: Operation, target: Target): string {
+  return `${operation}:${target.exchange}:${symbolSlug(target.symbol)}:${datasetKind(target)}`;
+}
+
+/** A scheduled spec's Temporal Schedule: `dccd/<spec id>`, as `temporal schedule list` shows it. */
+export const SCHEDULE_PREFIX = 'dccd/';
+export const scheduleIdOf = (id: string) => `${SCHEDULE_PREFIX}${id}`;
+
+/**
+ * What makes two versions of a spec different runs: its operation, target, trigger and
+ * params, in a fixed key order. `enabled` pauses and resumes, so it is not part of it.
+ */
+export function specVersion(spec: Pick<JobSpec, 'operation' | 'target' | 'trigger' | 'params'>): string {
+  const canonical = JSON.stringify([spec.operation, sorted(spec.target), sorted(spec.trigger), sorted(spec.params)]);
+  return fnv1a(canonical);
+}
+
+function sorted(o: object): [string, unknown][] {
+  return Object.entries(o)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : 1));
+}
+
+/** 32-bit FNV-1a as 8 hex digits: a short, stable fingerprint (not a security measure). */
+function fnv1a(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h.toString(16).padStart(8, '0');
+}
+
+/** How a trigger reads in a list or a schedule's note: 'every 1h', 'cron 0 * * * *', 'once'. */
+export function triggerText(t: Trigger): string {
+  switch (t.kind) {
+    case 'interval':
+      return `every ${t.every}`;
+    case 'cron':
+      return `cron ${t.cron} (UTC)`;
+    case 'once':
+      return t.at ? `once at ${isoFromNs(BigInt(t.at))}` : 'once';
+    default:
+      return t.kind;
+  }
+}

@@ -1,0 +1,68 @@
+// The jobs a config declares, as the schedules they need: expanded, and each checked
+// without Temporal or a venue, so `dccd validate`, `dccd start` and `dccd jobs apply` refuse
+// a bad job before anything changes. Loads no Temporal code.
+import type { DesiredSchedule } from '../client/schedules.ts';
+import type { AppConfig } from '../config/app-config.ts';
+import { ValidationError } from '../domain/errors.ts';
+import { specVersion, triggerText, type JobSpec } from '../domain/job-spec.ts';
+import { datasetKind, type ExchangeName } from '../domain/target.ts';
+import { isoFromNs } from '../domain/time.ts';
+import type { ExchangeAdapter } from '../sources/adapter.ts';
+import { createAdapter } from '../sources/registry.ts';
+import { shapeBackfill } from './backfill-check.ts';
+import { configJobSpecs } from './job-specs.ts';
+
+const SCHEDULED = new Set(['interval', 'cron', 'once']);
+
+export type AdapterOf = (name: ExchangeName) => ExchangeAdapter;
+
+/** The schedule each spec needs (each checked without the venue); specs that have none are left to `notes`. */
+export function desiredSchedules(adapterOf: AdapterOf, specs: readonly JobSpec[]): { desired: DesiredSchedule[]; notes: string[] } {
+  const desired: DesiredSchedule[] = [];
+  const streams = specs.filter((s) => s.operation === 'stream');
+  const notes = streams.length
+    ? [`${streams.length} stream job(s) not started: this dccd does not stream yet (${streams.map((s) => s.id).join(', ')})`]
+    : [];
+  for (const spec of specs) {
+    if (spec.operation !== 'backfill' || !SCHEDULED.has(spec.trigger.kind)) continue;
+    const request = shapeJob(adapterOf, spec);
+    desired.push({ spec, input: { specId: spec.id, specVersion: specVersion(spec), request }, summary: summaryOf(spec) });
+  }
+  return { desired, notes };
+}
+
+/** A scheduled run continues after what is stored; the job's own start applies while nothing is. */
+function shapeJob(adapterOf: AdapterOf, spec: JobSpec) {
+  const { params } = spec;
+  try {
+    return shapeBackfill(
+      {
+        target: spec.target,
+        start: 'last',
+        ...(params.start !== 'last' && { startIfEmpty: params.start }),
+        ...(params.end !== undefined && { end: params.end }),
+        ...(params.depth !== undefined && { depth: params.depth }),
+        specId: spec.id,
+      },
+      adapterOf(spec.target.exchange),
+    );
+  } catch (e) {
+    if (e instanceof ValidationError) throw new ValidationError(`job ${spec.id}: ${e.field === 'startIfEmpty' ? 'start' : e.field}`, e.reason);
+    throw e;
+  }
+}
+
+export function summaryOf(spec: JobSpec): string {
+  const { target, params } = spec;
+  const start = params.start === 'last' || params.start === 'origin' ? params.start : isoFromNs(BigInt(params.start));
+  const range = target.kind === 'book' ? `${params.depth ?? 100} levels` : `from ${start}${params.end ? ` to ${isoFromNs(BigInt(params.end))}` : ''}`;
+  return `${spec.operation} ${target.exchange} ${target.symbol} ${datasetKind(target)} ${triggerText(spec.trigger)}, ${range}`;
+}
+
+/** The config's jobs, expanded and each checked as reconcile will check it. */
+export function checkConfigJobs(cfg: AppConfig): JobSpec[] {
+  const specs = configJobSpecs(cfg, (name) => createAdapter(name));
+  desiredSchedules((name) => createAdapter(name), specs);
+  return specs;
+}
+

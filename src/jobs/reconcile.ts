@@ -1,0 +1,74 @@
+// Makes Temporal match the job specs: interval, cron and once backfills are Schedules
+// `dccd/<spec id>`; a schedule whose job is gone is deleted (never its data); a disabled job's
+// schedule is paused. Idempotent: applying the same specs twice changes nothing. Every spec
+// is checked (job-plan.ts) before anything changes, so a bad one leaves the schedules as they were.
+import {
+  createSchedule,
+  deleteSchedule,
+  listSchedules,
+  pauseSchedule,
+  unpauseSchedule,
+  updateSchedule,
+  type DccdSchedule,
+  type DesiredSchedule,
+} from '../client/schedules.ts';
+import type { JobSpec } from '../domain/job-spec.ts';
+import type { Services } from '../services.ts';
+import { desiredSchedules } from './job-plan.ts';
+
+export interface ReconcileReport {
+  created: string[];
+  updated: string[];
+  deleted: string[];
+  paused: string[];
+  unpaused: string[];
+  unchanged: string[];
+  /** What was not turned into anything, and why (streams, manual jobs). */
+  notes: string[];
+}
+
+export async function reconcile(services: Services, specs: readonly JobSpec[], now = new Date()): Promise<ReconcileReport> {
+  const { desired, notes } = desiredSchedules((name) => services.adapter(name), specs);
+  const existing = new Map<string, DccdSchedule>((await listSchedules(services)).map((s) => [s.specId, s]));
+  const report: ReconcileReport = { created: [], updated: [], deleted: [], paused: [], unpaused: [], unchanged: [], notes };
+  for (const d of desired) {
+    const id = d.spec.id;
+    const have = existing.get(id);
+    existing.delete(id);
+    if (!have) {
+      await createSchedule(services, d, now);
+      report.created.push(id);
+    } else if (have.specVersion !== d.input.specVersion) {
+      // A once job runs once per version: an edited one is a new schedule, so it runs again.
+      if (d.spec.trigger.kind === 'once') {
+        await deleteSchedule(services, id);
+        await createSchedule(services, d, now);
+      } else await updateSchedule(services, d, now);
+      report.updated.push(id);
+    } else if (have.paused === d.spec.enabled) {
+      if (d.spec.enabled) await unpauseSchedule(services, id, d.summary);
+      else await pauseSchedule(services, id, `disabled: ${d.summary}`);
+      (d.spec.enabled ? report.unpaused : report.paused).push(id);
+    } else report.unchanged.push(id);
+  }
+  for (const gone of existing.keys()) {
+    await deleteSchedule(services, gone);
+    report.deleted.push(gone);
+  }
+  return report;
+}
+
+/** One line per change, for the CLI and the daemon's log. */
+export function reportLines(r: ReconcileReport): string[] {
+  const lines = [
+    ...r.created.map((id) => `created schedule dccd/${id}`),
+    ...r.updated.map((id) => `updated schedule dccd/${id}`),
+    ...r.paused.map((id) => `paused schedule dccd/${id} (job disabled)`),
+    ...r.unpaused.map((id) => `unpaused schedule dccd/${id}`),
+    ...r.deleted.map((id) => `deleted schedule dccd/${id} (no such job any more; its data stays)`),
+    ...r.notes,
+  ];
+  const changed = r.created.length + r.updated.length + r.paused.length + r.unpaused.length + r.deleted.length;
+  lines.push(`jobs applied: ${changed} change(s), ${r.unchanged.length} schedule(s) unchanged`);
+  return lines;
+}

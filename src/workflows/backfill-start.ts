@@ -1,0 +1,33 @@
+// How a backfill run is started, whoever starts it (the API, the CLI, a schedule's trigger):
+// its workflow id (the dataset's, so Temporal keeps one writer), a summary a person can
+// read in the Web UI, and the search attributes the runs list filters on. Pure: safe in
+// workflow code.
+import { backfillWorkflowId, type CheckedBackfill } from '../domain/job.ts';
+import { datasetKind } from '../domain/target.ts';
+import { isoFromNs } from '../domain/time.ts';
+import { SA } from './definitions.ts';
+
+export function backfillStartOptions(request: CheckedBackfill) {
+  const { target } = request;
+  const summary = `backfill ${target.exchange} ${target.symbol} ${datasetKind(target)}${rangeText(request)}`;
+  return {
+    workflowId: backfillWorkflowId(target),
+    staticSummary: summary,
+    // Carried into every continued segment, which have no static summary of their own.
+    memo: { summary },
+    typedSearchAttributes: [
+      { key: SA.operation, value: 'backfill' },
+      { key: SA.exchange, value: target.exchange },
+      { key: SA.symbol, value: target.symbol },
+      { key: SA.kind, value: datasetKind(target) },
+      { key: SA.state, value: 'running' },
+      ...(request.specId ? [{ key: SA.specId, value: request.specId }] : []),
+    ],
+  };
+}
+
+function rangeText(r: CheckedBackfill): string {
+  if (r.target.kind === 'book') return `, ${r.depth} levels`;
+  const t = (v: string) => (/^-?\d+$/.test(v) ? isoFromNs(BigInt(v)) : v);
+  return ` from ${t(r.start)}${r.end ? ` to ${t(r.end)}` : ''}`;
+}

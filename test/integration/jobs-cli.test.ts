@@ -1,0 +1,102 @@
+// The config's jobs through the real `dccd` command: `dccd start` applies them as Temporal
+// Schedules (as `temporal schedule list` shows), `dccd jobs apply` applies an edit, and a once
+// job does not run again after a restart.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startSim } from '../../src/sim/index.ts';
+import { resolveTemporalBinary } from '../../src/worker/temporal-binary.ts';
+import { freePort } from '../helpers/ports.ts';
+import { runDccd } from '../helpers/dccd-process.ts';
+
+const jobsYaml = (hourly: string) => `
+jobs:
+  - { exchange: binance, symbols: [BTCUSDT, ETHUSDT], kind: ohlc, span: 1h, start: 2024-01-01, end: 2024-01-02, schedule: { every: ${hourly} } }
+  - { exchange: binance, symbol: BTC/USDT, kind: ohlc, span: 1d, start: 2024-01-01, end: 2024-01-10, schedule: { cron: "0 3 * * *" } }
+  - { exchange: binance, symbol: BNB/BTC, kind: ohlc, span: 1h, start: 2024-01-01, end: 2024-01-02 }
+`;
+
+function temporalCli(args: string[]): string {
+  const bin = resolveTemporalBinary();
+  assert.equal(bin.type, 'path', 'the project installs the temporal CLI');
+  const r = spawnSync(bin.type === 'path' ? bin.path : '', args, { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout;
+}
+
+test('dccd start applies the jobs as schedules; jobs apply applies an edit; a once job runs once across restarts', async (t) => {
+  const sim = await startSim({ port: 0, seed: 3 });
+  const dir = mkdtempSync(join(tmpdir(), 'dccd-jobs-'));
+  t.after(async () => {
+    rmSync(dir, { recursive: true, force: true });
+    await sim.close();
+  });
+  const [temporalPort, uiPort, apiPort] = [await freePort(), await freePort(), await freePort()];
+  const config = join(dir, 'dccd.yml');
+  const head = `data: ./data\ntemporal: { port: ${temporalPort}, uiPort: ${uiPort} }\napi: { port: ${apiPort} }\nexchanges: { binance: { restUrl: ${sim.url}/binance } }\n`;
+  writeFileSync(config, head + jobsYaml('1h'));
+  const env = { TEMPORAL_ADDRESS: '', DCCD_DATA: '', DATABASE_URL: '' };
+  const address = `127.0.0.1:${temporalPort}`;
+
+  const listed = runDccd(['jobs', 'list', '--config', config], env);
+  assert.equal((await listed.exited).code, 0, listed.output());
+  assert.match(listed.output(), /^backfill:binance:ETH-USDT:ohlc-1h {2}every 1h {2}backfill binance ETH\/USDT ohlc-1h every 1h, from 2024-01-01T00:00:00.000000000Z to 2024-01-02T00:00:00.000000000Z$/m);
+
+  const first = runDccd(['start', '--config', config], env);
+  await first.waitFor(/^dccd ready/, 120_000);
+  assert.match(first.output(), /^dccd: jobs applied: 4 change\(s\), 0 schedule\(s\) unchanged$/m);
+  const list = temporalCli(['schedule', 'list', '--address', address]);
+  for (const id of ['BTC-USDT:ohlc-1h', 'ETH-USDT:ohlc-1h', 'BTC-USDT:ohlc-1d', 'BNB-BTC:ohlc-1h']) assert.match(list, new RegExp(`dccd/backfill:binance:${id}`));
+  const described = temporalCli(['schedule', 'describe', '--address', address, '--schedule-id', 'dccd/backfill:binance:BTC-USDT:ohlc-1d', '-o', 'json']);
+  assert.match(described, /backfill binance BTC\/USDT ohlc-1d cron 0 3 \* \* \* \(UTC\), from 2024-01-01T00:00:00.000000000Z to 2024-01-10T00:00:00.000000000Z/);
+
+  // The once job's run completes; schedules list (through the daemon) shows it taken once.
+  const onceRan = async () => {
+    const r = runDccd(['schedules', 'list', '--json', '--config', config], env);
+    assert.equal((await r.exited).code, 0, r.output());
+    const all = JSON.parse(r.output()) as { specId: string; recent: unknown[] }[];
+    return all.find((s) => s.specId === 'backfill:binance:BNB-BTC:ohlc-1h')!.recent.length;
+  };
+  for (const deadline = Date.now() + 60_000; (await onceRan()) !== 1; ) {
+    assert.ok(Date.now() < deadline, 'the once job ran within a minute');
+    await new Promise((r) => setTimeout(r, 500));
+  }
+
+  writeFileSync(config, head + jobsYaml('2h'));
+  const applied = runDccd(['jobs', 'apply', '--config', config], env);
+  assert.equal((await applied.exited).code, 0, applied.output());
+  assert.equal(
+    applied.output(),
+    'updated schedule dccd/backfill:binance:BTC-USDT:ohlc-1h\nupdated schedule dccd/backfill:binance:ETH-USDT:ohlc-1h\njobs applied: 2 change(s), 2 schedule(s) unchanged\n',
+  );
+
+  first.child.kill('SIGINT');
+  assert.deepEqual(await first.exited, { code: 0, signal: null });
+  const second = runDccd(['start', '--config', config], env);
+  try {
+    await second.waitFor(/^dccd ready/, 120_000);
+    assert.match(second.output(), /^dccd: jobs applied: 0 change\(s\), 4 schedule\(s\) unchanged$/m);
+    await new Promise((r) => setTimeout(r, 2000));
+    assert.equal(await onceRan(), 1, 'the once job did not run again');
+  } finally {
+    second.child.kill('SIGINT');
+    assert.deepEqual(await second.exited, { code: 0, signal: null });
+  }
+});
+
+test('a bad cron in the config: dccd start and jobs apply refuse it in one line, naming the job, and start nothing', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'dccd-jobs-bad-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const config = join(dir, 'dccd.yml');
+  writeFileSync(config, `data: ./data\njobs:\n  - { exchange: binance, symbol: BTCUSDT, kind: trades, schedule: { cron: "every day!" } }\n`);
+  for (const args of [['start'], ['jobs', 'apply'], ['validate']]) {
+    const r = runDccd([...args, '--config', config], { TEMPORAL_ADDRESS: '', DCCD_DATA: '' });
+    const { code } = await r.exited;
+    assert.equal(code, 2, r.output());
+    assert.equal(r.output().trim().split('\n').length, 1, r.output());
+    assert.match(r.output(), /jobs\[0\]\.schedule\.cron: 'every day!' is not a cron expression: 2 fields; it takes 5/);
+  }
+});

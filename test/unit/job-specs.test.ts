@@ -1,0 +1,64 @@
+// Config entries become job specs: one per pair, ids from the dataset, versions from what a run does.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseConfig } from '../../src/config/load-config.ts';
+import { specId, specVersion } from '../../src/domain/job-spec.ts';
+import { checkConfigJobs, summaryOf } from '../../src/jobs/job-plan.ts';
+
+const jobsOf = (jobs: unknown[]) => checkConfigJobs(parseConfig({ jobs }));
+const problem = (fn: () => unknown): string => {
+  try {
+    fn();
+  } catch (e) {
+    return (e as Error).message;
+  }
+  return 'no error';
+};
+
+test('an entry with several symbols is one spec per pair, with readable ids in the unified symbol', () => {
+  const specs = jobsOf([{ exchange: 'binance', symbols: ['BTCUSDT', 'eth/usdt'], kind: 'ohlc', span: '1m', start: '2024-01-01', schedule: { every: '1h' } }]);
+  assert.deepEqual(
+    specs.map((s) => s.id),
+    ['backfill:binance:BTC-USDT:ohlc-1m', 'backfill:binance:ETH-USDT:ohlc-1m'],
+  );
+  assert.deepEqual(specs[0]!.trigger, { kind: 'interval', every: '1h' });
+  assert.deepEqual(specs[0]!.params, { start: '1704067200000000000' });
+  assert.equal(specs[0]!.origin, 'config');
+  assert.equal(summaryOf(specs[0]!), 'backfill binance BTC/USDT ohlc-1m every 1h, from 2024-01-01T00:00:00.000000000Z');
+});
+
+test('an id stays when start is edited; the version changes with what a run does, not with how a date is typed', () => {
+  const base = { exchange: 'binance', symbol: 'BTC/USDT', kind: 'trades', schedule: { cron: '0 * * * *' } };
+  const [a] = jobsOf([{ ...base, start: '2024-01-01' }]);
+  const [b] = jobsOf([{ ...base, start: '2024-01-01T00:00:00Z' }]);
+  const [c] = jobsOf([{ ...base, start: '2024-02-01' }]);
+  const [d] = jobsOf([{ ...base, start: '2024-01-01', enabled: false }]);
+  assert.equal(a!.id, c!.id);
+  assert.equal(specVersion(a!), specVersion(b!));
+  assert.notEqual(specVersion(a!), specVersion(c!));
+  assert.equal(specVersion(a!), specVersion(d!), 'enabled pauses a schedule; it is not a new version');
+  assert.equal(a!.id, specId('backfill', { exchange: 'binance', symbol: 'BTC/USDT', kind: 'trades' }));
+});
+
+test('triggers: once by default for a backfill, at, manual; supervised only for streams', () => {
+  const at = jobsOf([{ exchange: 'binance', symbol: 'BTC/USDT', kind: 'trades', schedule: { at: '2030-01-01' } }])[0]!;
+  assert.deepEqual(at.trigger, { kind: 'once', at: '1893456000000000000' });
+  assert.deepEqual(jobsOf([{ exchange: 'binance', symbol: 'BTC/USDT', kind: 'trades' }])[0]!.trigger, { kind: 'once' });
+  assert.deepEqual(jobsOf([{ exchange: 'binance', symbol: 'BTC/USDT', kind: 'trades', schedule: 'manual' }])[0]!.trigger, { kind: 'manual' });
+  assert.deepEqual(jobsOf([{ operation: 'stream', exchange: 'binance', symbol: 'BTC/USDT', kind: 'trades' }])[0]!.trigger, { kind: 'supervised' });
+  assert.equal(
+    problem(() => jobsOf([{ exchange: 'binance', symbol: 'BTC/USDT', kind: 'trades', schedule: 'supervised' }])),
+    'jobs[0].schedule: supervised applies to streams; a backfill runs once, every, cron, at or manual',
+  );
+});
+
+test('two entries for one dataset, a symbol the venue cannot read, a start in the future: refused, naming the job', () => {
+  const one = { exchange: 'binance', symbol: 'BTC/USDT', kind: 'trades' };
+  assert.equal(
+    problem(() => jobsOf([one, { ...one, symbol: 'BTCUSDT', schedule: { every: '1h' } }])),
+    'jobs[1].symbol: backfill:binance:BTC-USDT:trades is also jobs[0].symbol: one job per dataset and operation',
+  );
+  assert.match(problem(() => jobsOf([{ ...one, symbol: 'BTC*USDT' }])), /^jobs\[0\]\.symbol: /);
+  assert.match(problem(() => jobsOf([{ ...one, start: '2200-01-01', schedule: { every: '1h' } }])), /^job backfill:binance:BTC-USDT:trades: start: .* is in the future$/);
+  assert.match(problem(() => jobsOf([{ ...one, exchange: 'kraken' }])), /^kraken: not implemented yet/);
+});
