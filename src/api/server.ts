@@ -1,9 +1,21 @@
 // The HTTP API (Fastify). Talks to Temporal through the client and reads the store; never
 // imports worker/.
 import { timingSafeEqual } from 'node:crypto';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Services } from '../services.ts';
+import { VERSION } from '../version.ts';
+import { handleError } from './errors.ts';
+import { exchangeRoutes } from './routes/exchanges.ts';
 import { healthRoutes, type WorkerProbe } from './routes/health.ts';
+import { jobRoutes } from './routes/jobs.ts';
+import { runRoutes } from './routes/runs.ts';
+import { scheduleRoutes } from './routes/schedules.ts';
+
+/** Requests are small JSON documents; anything larger is refused before it is read. */
+const BODY_LIMIT_BYTES = 64 * 1024;
 
 export interface ApiOptions {
   services: Services;
@@ -12,18 +24,36 @@ export interface ApiOptions {
 }
 
 export async function buildApi(o: ApiOptions): Promise<FastifyInstance> {
-  const app = Fastify({ logger: false });
+  const app = Fastify({ logger: false, bodyLimit: BODY_LIMIT_BYTES });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.setErrorHandler(handleError);
+  // JSON only: a body of any other type is 415, not a string for the schema to puzzle over.
+  app.removeContentTypeParser('text/plain');
+  app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: `no route ${req.method} ${req.url.split('?')[0]}`, field: null, reason: `no route ${req.method} ${req.url.split('?')[0]}` }));
   const token = o.services.config.api.token;
   if (token) {
     const expected = Buffer.from(`Bearer ${token}`);
     app.addHook('onRequest', async (req, reply) => {
       const got = Buffer.from(req.headers.authorization ?? '');
       if (got.length !== expected.length || !timingSafeEqual(got, expected)) {
-        return reply.code(401).send({ error: 'unauthorized', reason: 'missing or wrong bearer token (Authorization: Bearer <api.token>)' });
+        const reason = 'missing or wrong bearer token (Authorization: Bearer <api.token>)';
+        return reply.code(401).send({ error: `unauthorized: ${reason}`, field: 'authorization', reason });
       }
     });
   }
-  await app.register(healthRoutes, { services: o.services, localWorker: o.localWorker });
+  // The OpenAPI document is built from the routes' zod schemas: /docs (browsable) and /docs/json.
+  await app.register(swagger, {
+    openapi: { info: { title: 'dccd', description: 'Crypto market data into Parquet, on Temporal: jobs, runs, schedules, data', version: VERSION } },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  const services = o.services;
+  await app.register(healthRoutes, { services, localWorker: o.localWorker });
+  await app.register(runRoutes, { services });
+  await app.register(jobRoutes, { services });
+  await app.register(scheduleRoutes, { services });
+  await app.register(exchangeRoutes, { services });
   return app;
 }
 

@@ -6,6 +6,7 @@ import { VERSION } from '../version.ts';
 import type { BackfillFlags } from './backfill-command.ts';
 import { reportError } from './fail.ts';
 import type { ReadFlags } from './read-command.ts';
+import type { RunsFlags } from './runs-command.ts';
 import { setLogSink } from '../worker/log-sink.ts';
 import { writeLine } from './terminal.ts';
 
@@ -142,6 +143,36 @@ Examples:
   .action(async (exchange: string, symbol: string, o: BackfillFlags) => {
     const { runBackfill } = await import('./backfill-command.ts');
     process.exitCode = await runBackfill(await config(), exchange, symbol, o, COMMAND_LINE);
+  });
+
+const runs = program
+  .command('runs')
+  .description('list runs (scheduled, manual and API), newest first')
+  .option('--state <state>', 'pending, running, stopping, succeeded, failed, stopped, cancelled or timed_out')
+  .option('--spec <job>', 'only the runs of this job (backfill:binance:BTC-USDT:ohlc-1m)')
+  .option('--limit <n>', 'at most this many (default 50)')
+  .option('--json', 'print the page as JSON')
+  .addHelpText('after', '\nExamples:\n  dccd runs --state running\n  dccd runs show 0193f0c4-1b7e-7c1a-9d2e-6f1f1c0e2a11\n  dccd runs follow backfill/binance/ohlc-1m/BTC-USDT')
+  .action(async (o: RunsFlags) => {
+    const { runRuns } = await import('./runs-command.ts');
+    await runRuns(await config(), o, COMMAND_LINE);
+  });
+runs
+  .command('show')
+  .description('one run: state, progress, error, its log tail')
+  .argument('<run>', 'run id, or the workflow id (backfill/<exchange>/<dataset kind>/<BASE-QUOTE>)')
+  .option('--json', 'print it as JSON')
+  .action(async (run: string, o: { json?: boolean }) => {
+    const { runRunsShow } = await import('./runs-command.ts');
+    await runRunsShow(await config(), run, o, COMMAND_LINE);
+  });
+runs
+  .command('follow')
+  .description('follow a run live until it ends (Ctrl-C detaches; the run goes on)')
+  .argument('<run>', 'run id or workflow id')
+  .action(async (run: string) => {
+    const { runRunsFollow } = await import('./runs-command.ts');
+    process.exitCode = await runRunsFollow(await config(), run, COMMAND_LINE);
   });
 
 const jobs = program.command('jobs').description("the config's jobs: each one dataset and operation, with its trigger");

@@ -3,10 +3,9 @@
 // (temporal-session.ts).
 import type { AppConfig } from '../config/app-config.ts';
 import { listSchedules, pauseSchedule, triggerSchedule, unpauseSchedule } from '../client/schedules.ts';
-import { SCHEDULE_PREFIX } from '../domain/job-spec.ts';
+import { parseSpecId, SCHEDULE_PREFIX } from '../domain/job-spec.ts';
 import { checkConfigJobs } from '../jobs/job-plan.ts';
 import { reconcile, reportLines } from '../jobs/reconcile.ts';
-import { parseSpecId } from './jobs-command.ts';
 import { openSession } from './temporal-session.ts';
 
 export async function runJobsApply(cfg: AppConfig, command: string): Promise<void> {

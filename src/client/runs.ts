@@ -23,7 +23,7 @@ export type BackfillTuning = Pick<BackfillInput, 'concurrency' | 'windowsPerSegm
 
 /** Starts the run of a request checked by jobs/ (checkBackfill). */
 export async function submitBackfill(services: Services, request: CheckedBackfill, tuning: BackfillTuning = {}): Promise<StartedRun> {
-  const { workflowId, ...options } = backfillStartOptions(request);
+  const { workflowId, ...options } = backfillStartOptions(request, new Date());
   const client = await services.temporal();
   try {
     const handle = await client.workflow.start(backfill, {
@@ -60,7 +60,8 @@ export async function runHandle(services: Services, runIdOrWorkflowId: string): 
   if (!/^[0-9a-f-]{36}$/i.test(runIdOrWorkflowId)) {
     throw new ValidationError('run', `'${runIdOrWorkflowId}' is neither a run id nor a workflow id such as backfill/binance/ohlc-1m/BTC-USDT`);
   }
-  for await (const wf of client.workflow.list({ query: `DccdRunId = '${runIdOrWorkflowId}'` })) {
+  // A run no worker has taken yet has no DccdRunId: its first execution's RunId is the one.
+  for await (const wf of client.workflow.list({ query: `DccdRunId = '${runIdOrWorkflowId}' OR RunId = '${runIdOrWorkflowId}'` })) {
     return client.workflow.getHandle(wf.workflowId, undefined, { firstExecutionRunId: runIdOrWorkflowId });
   }
   throw new NotFound(`no run ${runIdOrWorkflowId}`);

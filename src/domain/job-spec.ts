@@ -3,6 +3,7 @@
 // interval, cron and once triggers into Schedules; a spec is never a run itself.
 import type { Target } from './target.ts';
 import { datasetKind, symbolSlug } from './target.ts';
+import { ValidationError } from './errors.ts';
 import { isoFromNs } from './time.ts';
 
 export const OPERATIONS = ['backfill', 'stream'] as const;
@@ -48,6 +49,16 @@ export interface JobSpec {
 /** A spec's id: readable, and the same whatever its trigger, params or start say. */
 export function specId(operation: Operation, target: Target): string {
   return `${operation}:${target.exchange}:${symbolSlug(target.symbol)}:${datasetKind(target)}`;
+}
+
+/** A spec id as specId makes them: operation:exchange:BASE-QUOTE:dataset kind. */
+export const SPEC_ID_PATTERN = /^(backfill|stream):[a-z]{2,20}:[A-Z0-9]{1,20}-[A-Z0-9]{1,20}:(ohlc-\d{1,3}[smhdwM]|trades|book)$/;
+
+/** Accepts a spec id or its schedule id (dccd/<spec id>). */
+export function parseSpecId(text: string, field = 'job'): string {
+  const id = text.startsWith(SCHEDULE_PREFIX) ? text.slice(SCHEDULE_PREFIX.length) : text;
+  if (!SPEC_ID_PATTERN.test(id)) throw new ValidationError(field, `'${text}' is not a job id such as backfill:binance:BTC-USDT:ohlc-1m`);
+  return id;
 }
 
 /** A scheduled spec's Temporal Schedule: `dccd/<spec id>`, as `temporal schedule list` shows it. */

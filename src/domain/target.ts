@@ -107,6 +107,14 @@ export function datasetKind(t: Pick<Target, 'kind' | 'span'>): string {
   return t.kind === 'ohlc' ? `ohlc-${t.span}` : t.kind;
 }
 
+/** 'ohlc-1m' → { kind: 'ohlc', span: '1m' }; 'trades' → { kind: 'trades' }. */
+export function parseDatasetKind(text: string, field = 'kind'): Pick<Target, 'kind' | 'span'> {
+  const m = /^ohlc-(.+)$/.exec(text);
+  if (m) return { kind: 'ohlc', span: parseSpan(m[1]!, field) };
+  if (text === 'trades' || text === 'book') return { kind: text };
+  throw new ValidationError(field, `'${text}' is not a dataset kind (ohlc-<span>, trades or book)`);
+}
+
 /** exchange/kind/SYMBOL: the dataset's identity, used for workflow and manifest ids. */
 export function datasetId(t: Target): string {
   return `${t.exchange}/${datasetKind(t)}/${symbolSlug(t.symbol)}`;

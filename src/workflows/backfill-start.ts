@@ -7,14 +7,15 @@ import { datasetKind } from '../domain/target.ts';
 import { isoFromNs } from '../domain/time.ts';
 import { SA } from './definitions.ts';
 
-export function backfillStartOptions(request: CheckedBackfill) {
+/** `now`: when the run starts, kept in the memo so every continued segment knows the run's start. */
+export function backfillStartOptions(request: CheckedBackfill, now: Date) {
   const { target } = request;
   const summary = `backfill ${target.exchange} ${target.symbol} ${datasetKind(target)}${rangeText(request)}`;
   return {
     workflowId: backfillWorkflowId(target),
     staticSummary: summary,
     // Carried into every continued segment, which have no static summary of their own.
-    memo: { summary },
+    memo: { summary, startedAt: now.toISOString() },
     typedSearchAttributes: [
       { key: SA.operation, value: 'backfill' },
       { key: SA.exchange, value: target.exchange },

@@ -22,7 +22,8 @@ export type ScheduledBackfillResult =
   | { state: 'started'; runId: string; workflowId: string; result: BackfillResult | { state: 'failed'; error: string } };
 
 export async function scheduledBackfill(input: ScheduledBackfillInput): Promise<ScheduledBackfillResult> {
-  const { workflowId, ...options } = backfillStartOptions(input.request);
+  // Date is deterministic in workflow code: the time of the task that runs this.
+  const { workflowId, ...options } = backfillStartOptions(input.request, new Date());
   let child;
   try {
     child = await startChild(backfill, {

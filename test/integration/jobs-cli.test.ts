@@ -65,6 +65,19 @@ test('dccd start applies the jobs as schedules; jobs apply applies an edit; a on
     await new Promise((r) => setTimeout(r, 500));
   }
 
+  // The once job's run, the same through the CLI and the REST API.
+  const cli = runDccd(['runs', '--spec', 'backfill:binance:BNB-BTC:ohlc-1h', '--json', '--config', config], env);
+  assert.equal((await cli.exited).code, 0, cli.output());
+  const fromCli = JSON.parse(cli.output()) as { runs: { runId: string; state: string; rowsWritten: number }[] };
+  const fromApi = await (await fetch(`http://127.0.0.1:${apiPort}/api/runs?spec_id=backfill:binance:BNB-BTC:ohlc-1h`)).json();
+  assert.deepEqual(fromCli, fromApi);
+  assert.equal(fromCli.runs.length, 1);
+  assert.equal(fromCli.runs[0]!.state, 'succeeded');
+  assert.equal(fromCli.runs[0]!.rowsWritten, 24);
+  const shown = runDccd(['runs', 'show', fromCli.runs[0]!.runId, '--config', config], env);
+  assert.equal((await shown.exited).code, 0, shown.output());
+  assert.match(shown.output(), /^progress: 1\/1 windows, 24 rows$/m);
+
   writeFileSync(config, head + jobsYaml('2h'));
   const applied = runDccd(['jobs', 'apply', '--config', config], env);
   assert.equal((await applied.exited).code, 0, applied.output());

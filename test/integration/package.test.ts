@@ -80,7 +80,8 @@ function admits(range: string, v: Version): boolean {
           case '~':
             return d >= 0 && v[0] === want[0] && v[1] === want[1];
           default:
-            return /[x*]/.test(m[2]!) ? v[0] === want[0] : d === 0;
+            // A partial version (20, 20.x, 20.3) stands for every release it is a prefix of.
+            return m[2]!.replace(/\.?[x*].*$/, '').split('.').every((part, i) => Number(part) === v[i]);
         }
       }),
   );
@@ -103,6 +104,10 @@ test('the engines check reads the ranges packages use', () => {
   assert.equal(admits('^18.17.0 || >=20.0.0', v), true);
   assert.equal(admits('>= 14', v), true);
   assert.equal(admits('20.x', v), true);
+  assert.equal(admits('20 || >=22', v), true);
+  assert.equal(admits('18 || >=22', v), false);
+  assert.equal(admits('20.3.0', v), true);
+  assert.equal(admits('20.4', v), false);
   assert.equal(admits('6.* || 8.* || >= 10.*', v), true);
   assert.equal(admits('6.* || 8.*', v), false);
 });

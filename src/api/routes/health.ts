@@ -1,5 +1,6 @@
 // GET /api/health: is Temporal reachable, is a worker polling dccd's task queue.
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
 import type { Services } from '../../services.ts';
 import { probe } from '../../workflows/probe.ts';
 
@@ -8,12 +9,13 @@ export type WorkerProbe = () => boolean;
 
 const TIMEOUT_MS = 3000;
 
-export const healthRoutes: FastifyPluginAsync<{ services: Services; localWorker?: WorkerProbe }> = async (app, { services, localWorker }) => {
-  app.get<{ Querystring: { probe?: string } }>(
+export const healthRoutes: FastifyPluginAsyncZod<{ services: Services; localWorker?: WorkerProbe }> = async (app, { services, localWorker }) => {
+  app.get(
     '/api/health',
     {
       schema: {
-        querystring: { type: 'object', properties: { probe: { type: 'string', enum: ['0', '1', 'true', 'false'] } }, additionalProperties: false },
+        summary: 'Is Temporal reachable, does a worker poll; probe=1 runs a workflow and an activity end to end',
+        querystring: z.strictObject({ probe: z.enum(['0', '1', 'true', 'false']).optional() }),
       },
     },
     async (req, reply) => {

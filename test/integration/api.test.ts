@@ -1,0 +1,129 @@
+// The REST API over runs, jobs and schedules, through Fastify's inject: the same functions the
+// CLI calls, typed errors mapped once, every field validated before anything starts.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { buildApi } from '../../src/api/server.ts';
+import { listRuns } from '../../src/client/run-list.ts';
+import { backfillEnv } from '../helpers/backfill-env.ts';
+import { until } from '../helpers/until.ts';
+
+const BTC_1H = { exchange: 'binance', symbol: 'BTCUSDT', kind: 'ohlc', span: '1h', start: '2024-01-01', end: '2024-01-03' };
+
+test('ad-hoc backfills through the API: started, refused with the running id, listed newest first in pages, shown one by one', async () => {
+  const env = await backfillEnv({ latencyMs: 20 });
+  const app = await buildApi({ services: env.services });
+  const started = await app.inject({ method: 'POST', url: '/api/backfill', payload: BTC_1H });
+  assert.equal(started.statusCode, 201, started.body);
+  const { runId } = started.json();
+  const again = await app.inject({ method: 'POST', url: '/api/backfill', payload: BTC_1H });
+  if (again.statusCode === 409) assert.equal(again.json().runId, runId);
+  else assert.equal(again.statusCode, 201, 'the first had already finished');
+
+  const done = await until('the run to succeed', async () => {
+    const r = (await app.inject({ url: `/api/runs/${runId}` })).json();
+    return r.state === 'succeeded' ? r : undefined;
+  });
+  assert.equal(done.runId, runId);
+  assert.equal(done.workflowId, 'backfill/binance/ohlc-1h/BTC-USDT');
+  assert.deepEqual(done.target, { exchange: 'binance', symbol: 'BTC/USDT', kind: 'ohlc', span: '1h' });
+  assert.equal(done.rowsWritten, 48);
+  assert.equal(done.progress.done, done.progress.total);
+  assert.ok(done.logTail.at(-1).endsWith('completed: 48 rows'));
+
+  const other = await app.inject({ method: 'POST', url: '/api/backfill', payload: { ...BTC_1H, symbol: 'ETH/USDT' } });
+  assert.equal(other.statusCode, 201);
+  await until('both runs listed as ended', async () => {
+    const page = await listRuns(env.services, { exchange: 'binance', state: 'succeeded' });
+    return page.runs.length >= 2 || (await listRuns(env.services, {})).runs.length >= 3 ? true : undefined;
+  });
+  const first = (await app.inject({ url: '/api/runs?limit=1' })).json();
+  assert.equal(first.runs.length, 1);
+  assert.ok(first.nextCursor, 'a next page');
+  const second = (await app.inject({ url: `/api/runs?limit=1&cursor=${first.nextCursor}` })).json();
+  assert.equal(second.runs.length, 1);
+  assert.notEqual(second.runs[0].runId, first.runs[0].runId);
+  const eth = (await app.inject({ url: '/api/runs?symbol=ETH/USDT' })).json();
+  assert.deepEqual(eth.runs.map((r: { target: { symbol: string } }) => r.target.symbol), ['ETH/USDT']);
+  assert.equal((await app.inject({ url: `/api/runs/00000000-0000-0000-0000-000000000000` })).statusCode, 404);
+});
+
+test('a run no worker has taken is pending', async () => {
+  const env = await backfillEnv({}, false);
+  const app = await buildApi({ services: env.services });
+  const { runId } = (await app.inject({ method: 'POST', url: '/api/backfill', payload: BTC_1H })).json();
+  const shown = (await app.inject({ url: `/api/runs/${runId}` })).json();
+  assert.equal(shown.state, 'pending', JSON.stringify(shown));
+  const listed = await until('the run in visibility', async () => (await listRuns(env.services, { state: 'pending' })).runs[0]);
+  assert.equal(listed.runId, runId);
+});
+
+test('bad requests are 4xx naming the field, and start nothing', async () => {
+  const env = await backfillEnv({}, false);
+  const app = await buildApi({ services: env.services });
+  const big = 'x'.repeat(70 * 1024);
+  const cases: [string, string, unknown, number, string | null][] = [
+    ['GET', '/api/runs?limit=0', undefined, 400, 'limit'],
+    ['GET', '/api/runs?limit=-5', undefined, 400, 'limit'],
+    ['GET', '/api/runs?limit=100000', undefined, 400, 'limit'],
+    ['GET', '/api/runs?limit=ten', undefined, 400, 'limit'],
+    ['GET', '/api/runs?state=done', undefined, 400, 'state'],
+    ['GET', '/api/runs?exchange=nyse', undefined, 400, 'exchange'],
+    ['GET', '/api/runs?kind=ohlc-1x', undefined, 400, 'kind'],
+    ['GET', '/api/runs?symbol=BTC%2F..%2F..%2Fetc', undefined, 400, 'symbol'],
+    ['GET', "/api/runs?spec_id=backfill:binance:BTC-USDT:trades'%20OR%201=1", undefined, 400, 'spec_id'],
+    ['GET', '/api/runs?spec_id=..%2F..%2Fetc%2Fpasswd', undefined, 400, 'spec_id'],
+    ['GET', '/api/runs?cursor=%25%25%25', undefined, 400, 'cursor'],
+    ['GET', '/api/runs?colour=red', undefined, 400, 'colour'],
+    ['GET', '/api/runs/not-a-uuid', undefined, 400, 'id'],
+    ['GET', '/api/runs/..%2F..%2Fetc', undefined, 400, 'id'],
+    ['POST', '/api/runs/also-not-a-uuid/stop', undefined, 400, 'id'],
+    ['GET', '/api/jobs/..%2Fsecret', undefined, 400, 'id'],
+    ['GET', '/api/jobs/backfill:binance:BTC-USDT:ohlc-1m', undefined, 404, null],
+    ['POST', '/api/schedules/backfill:binance:BTC-USDT:ohlc-1m/pause', undefined, 404, null],
+    ['POST', '/api/schedules/nope/trigger', undefined, 400, 'id'],
+    ['POST', '/api/backfill', { ...BTC_1H, exchange: 'nyse' }, 400, 'body.exchange'],
+    ['POST', '/api/backfill', { ...BTC_1H, exchange: 'kraken' }, 422, null],
+    ['POST', '/api/backfill', { ...BTC_1H, symbol: '../../etc/passwd' }, 400, 'body.symbol'],
+    ['POST', '/api/backfill', { ...BTC_1H, symbol: 'BTC/USDT/X' }, 400, 'body.symbol'],
+    ['POST', '/api/backfill', { ...BTC_1H, kind: 'candles' }, 400, 'body.kind'],
+    ['POST', '/api/backfill', { ...BTC_1H, span: '7x' }, 400, 'span'],
+    ['POST', '/api/backfill', { ...BTC_1H, span: undefined }, 400, 'span'],
+    ['POST', '/api/backfill', { ...BTC_1H, end: '2023-01-01' }, 400, 'end'],
+    ['POST', '/api/backfill', { ...BTC_1H, start: 'yesterday' }, 400, 'start'],
+    ['POST', '/api/backfill', { ...BTC_1H, start: '2200-01-01', end: undefined }, 400, 'start'],
+    ['POST', '/api/backfill', { ...BTC_1H, start: 1704067200 }, 400, 'start'],
+    ['POST', '/api/backfill', { ...BTC_1H, depth: -1 }, 400, 'body.depth'],
+    ['POST', '/api/backfill', { ...BTC_1H, depth: 'deep' }, 400, 'body.depth'],
+    ['POST', '/api/backfill', { ...BTC_1H, kind: 'book', span: undefined, start: undefined, end: undefined, depth: 100_000 }, 400, 'depth'],
+    ['POST', '/api/backfill', { ...BTC_1H, sneaky: true }, 400, 'body.sneaky'],
+    ['POST', '/api/backfill', [BTC_1H], 400, 'body'],
+    ['POST', '/api/backfill', 'not json at all', 415, null],
+    ['POST', '/api/backfill', { ...BTC_1H, note: big }, 413, null],
+    ['POST', '/api/backfill', {}, 400, 'body.exchange'],
+    ['GET', '/api/nothing-here', undefined, 404, null],
+    ['DELETE', '/api/runs', undefined, 404, null],
+  ];
+  const wrong: string[] = [];
+  for (const [method, url, payload, status, field] of cases) {
+    const headers = typeof payload === 'string' ? { 'content-type': 'text/plain' } : undefined;
+    const res = await app.inject({ method: method as 'GET', url, ...(payload !== undefined && { payload: payload as object }), headers });
+    const body = res.json();
+    const ok = res.statusCode === status && body.field === field && typeof body.reason === 'string' && typeof body.error === 'string';
+    if (!ok) wrong.push(`${method} ${url} ${JSON.stringify(payload)?.slice(0, 80)} → ${res.statusCode} ${res.body.slice(0, 200)}`);
+  }
+  assert.deepEqual(wrong, []);
+  assert.ok(cases.length >= 40);
+  assert.deepEqual((await listRuns(env.services, {})).runs, [], 'nothing started');
+});
+
+test('the OpenAPI document describes every route', async () => {
+  const env = await backfillEnv({}, false);
+  const app = await buildApi({ services: env.services });
+  const doc = (await app.inject({ url: '/docs/json' })).json();
+  assert.equal(doc.openapi.slice(0, 2), '3.');
+  for (const path of ['/api/runs', '/api/runs/{id}', '/api/runs/{id}/stop', '/api/backfill', '/api/jobs', '/api/jobs/apply', '/api/jobs/{id}/run', '/api/schedules', '/api/schedules/{id}/trigger', '/api/exchanges', '/api/health']) {
+    assert.ok(doc.paths[path], `${path} in the OpenAPI document`);
+  }
+  const exchanges = (await app.inject({ url: '/api/exchanges' })).json().exchanges;
+  assert.deepEqual(exchanges.find((e: { name: string }) => e.name === 'binance').implemented, true);
+});
