@@ -8,6 +8,7 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fast
 import type { Services } from '../services.ts';
 import { VERSION } from '../version.ts';
 import { handleError } from './errors.ts';
+import { eventRoutes } from './routes/events.ts';
 import { exchangeRoutes } from './routes/exchanges.ts';
 import { healthRoutes, type WorkerProbe } from './routes/health.ts';
 import { jobRoutes } from './routes/jobs.ts';
@@ -24,7 +25,8 @@ export interface ApiOptions {
 }
 
 export async function buildApi(o: ApiOptions): Promise<FastifyInstance> {
-  const app = Fastify({ logger: false, bodyLimit: BODY_LIMIT_BYTES });
+  // Event streams stay open until their client goes: closing the API ends them.
+  const app = Fastify({ logger: false, bodyLimit: BODY_LIMIT_BYTES, forceCloseConnections: true });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(handleError);
@@ -54,6 +56,7 @@ export async function buildApi(o: ApiOptions): Promise<FastifyInstance> {
   await app.register(jobRoutes, { services });
   await app.register(scheduleRoutes, { services });
   await app.register(exchangeRoutes, { services });
+  await app.register(eventRoutes, { services });
   return app;
 }
 

@@ -1,6 +1,7 @@
 // Runs as clients see them: start a checked request, find a run by id, follow it (the
 // workflow's progress plus what its activities are going through right now), stop it, wait
 // for its result. The CLI, the API and tests all reach runs through here.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure, defaultPayloadConverter, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
@@ -61,11 +62,19 @@ export async function runHandle(services: Services, runIdOrWorkflowId: string): 
     throw new ValidationError('run', `'${runIdOrWorkflowId}' is neither a run id nor a workflow id such as backfill/binance/ohlc-1m/BTC-USDT`);
   }
   // A run no worker has taken yet has no DccdRunId: its first execution's RunId is the one.
-  for await (const wf of client.workflow.list({ query: `DccdRunId = '${runIdOrWorkflowId}' OR RunId = '${runIdOrWorkflowId}'` })) {
-    return client.workflow.getHandle(wf.workflowId, undefined, { firstExecutionRunId: runIdOrWorkflowId });
+  const query = `DccdRunId = '${runIdOrWorkflowId}' OR RunId = '${runIdOrWorkflowId}'`;
+  // Visibility lags a start by a moment: a run id just handed out is looked for a little longer.
+  for (let attempt = 1; ; attempt++) {
+    for await (const wf of client.workflow.list({ query })) {
+      return client.workflow.getHandle(wf.workflowId, undefined, { firstExecutionRunId: runIdOrWorkflowId });
+    }
+    if (attempt >= VISIBILITY_TRIES) throw new NotFound(`no run ${runIdOrWorkflowId}`);
+    await sleep(VISIBILITY_RETRY_MS);
   }
-  throw new NotFound(`no run ${runIdOrWorkflowId}`);
 }
+
+const VISIBILITY_TRIES = 5;
+const VISIBILITY_RETRY_MS = 300;
 
 /** The run behind a handle: its user-facing id and whether it still runs. */
 export async function describeRun(handle: RunHandle): Promise<StartedRun & { running: boolean; status: string }> {

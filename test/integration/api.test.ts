@@ -1,8 +1,9 @@
 // The REST API over runs, jobs and schedules, through Fastify's inject: the same functions the
 // CLI calls, typed errors mapped once, every field validated before anything starts.
 import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import assert from 'node:assert/strict';
-import { buildApi } from '../../src/api/server.ts';
+import { buildApi, listenApi } from '../../src/api/server.ts';
 import { listRuns } from '../../src/client/run-list.ts';
 import { backfillEnv } from '../helpers/backfill-env.ts';
 import { until } from '../helpers/until.ts';
@@ -126,4 +127,64 @@ test('the OpenAPI document describes every route', async () => {
   }
   const exchanges = (await app.inject({ url: '/api/exchanges' })).json().exchanges;
   assert.deepEqual(exchanges.find((e: { name: string }) => e.name === 'binance').implemented, true);
+});
+
+/** Reads server-sent events from `url` until `stop` says so; returns them in order. */
+async function readEvents(url: string, stop: (e: { event: string; data: any }) => boolean): Promise<{ event: string; data: any }[]> {
+  const res = await fetch(url);
+  assert.equal(res.status, 200);
+  assert.match(res.headers.get('content-type') ?? '', /^text\/event-stream/);
+  const events: { event: string; data: any }[] = [];
+  const decoder = new TextDecoder();
+  let buffer = '';
+  for await (const chunk of res.body!) {
+    buffer += decoder.decode(chunk as Uint8Array, { stream: true });
+    let cut: number;
+    while ((cut = buffer.indexOf('\n\n')) >= 0) {
+      const block = buffer.slice(0, cut);
+      buffer = buffer.slice(cut + 2);
+      const event = /^event: (.*)$/m.exec(block)?.[1];
+      const data = /^data: (.*)$/m.exec(block)?.[1];
+      if (!event || data === undefined) continue;
+      const e = { event, data: JSON.parse(data) };
+      events.push(e);
+      if (stop(e)) return events;
+    }
+  }
+  return events;
+}
+
+test('an event-stream client follows a backfill: its state first, progress and log lines, then the final status; a late client gets the end at once', async () => {
+  const env = await backfillEnv({ latencyMs: 25 });
+  const app = await buildApi({ services: env.services });
+  const url = await listenApi(app, '127.0.0.1', 0);
+  try {
+    const started = await app.inject({ method: 'POST', url: '/api/backfill', payload: { ...BTC_1H, span: '1m', start: '2024-01-01', end: '2024-01-15' } });
+    const { runId } = started.json();
+    const final = (e: { event: string; data: any }) => e.event === 'status' && ['succeeded', 'failed', 'stopped'].includes(e.data.state);
+    const events = await readEvents(`${url}/api/runs/${runId}/events`, final);
+    assert.equal(events[0]!.event, 'status');
+    assert.equal(events[0]!.data.runId, runId);
+    const progress = events.filter((e) => e.event === 'progress');
+    assert.ok(progress.length >= 2, `progress events as windows finish (${progress.length})`);
+    assert.ok(progress.every((p, i) => i === 0 || p.data.done >= progress[i - 1]!.data.done), 'progress only grows');
+    assert.ok(events.some((e) => e.event === 'log' && / rows in \d+ pages$/.test(e.data.line)));
+    const last = events.at(-1)!;
+    assert.equal(last.data.state, 'succeeded');
+    const truth = env.sim.truth({ exchange: 'binance', symbol: 'BTCUSDT', kind: 'ohlc', span: '1m', start: '2024-01-01', end: '2024-01-15' });
+    assert.equal(last.data.rowsWritten, truth.rows);
+
+    const late = await readEvents(`${url}/api/runs/${runId}/events`, () => false);
+    assert.deepEqual(late.map((e) => [e.event, e.data.state]), [['status', 'succeeded']]);
+    assert.equal((await fetch(`${url}/api/runs/00000000-0000-0000-0000-000000000000/events`)).status, 404);
+
+    // A client of every run hears each run that starts.
+    const heard = readEvents(`${url}/api/events`, (e) => e.data.target?.symbol === 'ETH/USDT');
+    await sleep(1500);
+    const eth = (await app.inject({ method: 'POST', url: '/api/backfill', payload: { ...BTC_1H, symbol: 'ETHUSDT' } })).json();
+    const all = await heard;
+    assert.equal(all.at(-1)!.data.runId, eth.runId);
+  } finally {
+    await app.close();
+  }
 });
