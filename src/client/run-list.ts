@@ -1,6 +1,7 @@
 // The runs model over workflow executions, with no second record of runs: lists come from
 // visibility (dccd's search attributes), one run from describe plus the run's progress query
 // or its result once it has ended. Continued segments of one run are one run.
+import { createHash } from 'node:crypto';
 import type { WorkflowExecutionInfo } from '@temporalio/client';
 import { executionInfoFromRaw } from '@temporalio/client/lib/helpers.js';
 import { ValidationError } from '../domain/errors.ts';
@@ -73,22 +74,36 @@ export async function listRuns(services: Services, f: RunFilter = {}): Promise<R
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) throw new ValidationError('limit', `must be a whole number from 1 to ${MAX_PAGE}`);
   const client = await services.temporal();
   const { namespace } = services.temporalTarget();
+  const query = runsQuery(f);
   const response = await client.workflowService.listWorkflowExecutions({
     namespace,
-    query: runsQuery(f),
+    query,
     pageSize: limit,
-    nextPageToken: f.cursor === undefined ? undefined : decodeCursor(f.cursor),
+    nextPageToken: f.cursor === undefined ? undefined : decodeCursor(f.cursor, query),
   });
   const runs = await Promise.all(
     (response.executions ?? []).map(async (raw) => runFromExecution(await executionInfoFromRaw(raw, client.options.loadedDataConverter, raw, namespace))),
   );
   const token = response.nextPageToken;
-  return { runs, nextCursor: token && token.length > 0 ? Buffer.from(token).toString('base64url') : null };
+  return { runs, nextCursor: token && token.length > 0 ? encodeCursor(Buffer.from(token), query) : null };
 }
 
-function decodeCursor(cursor: string): Buffer {
-  if (!/^[A-Za-z0-9_-]{1,4000}$/.test(cursor)) throw new ValidationError('cursor', 'not a cursor this API gave (nextCursor of a previous page)');
-  return Buffer.from(cursor, 'base64url');
+// A cursor is the server's page token bound to the query it pages: the server takes a token
+// it did not issue for seconds of retries before it says no, so only a cursor this code
+// made, for the same filters, reaches it.
+const seal = (token: Buffer, query: string) => createHash('sha256').update(token).update(query).digest('base64url').slice(0, 16);
+
+function encodeCursor(token: Buffer, query: string): string {
+  return `${token.toString('base64url')}.${seal(token, query)}`;
+}
+
+function decodeCursor(cursor: string, query: string): Buffer {
+  const m = /^([A-Za-z0-9_-]{1,4000})\.([A-Za-z0-9_-]{16})$/.exec(cursor);
+  const token = m ? Buffer.from(m[1]!, 'base64url') : undefined;
+  if (!token || seal(token, query) !== m![2]) {
+    throw new ValidationError('cursor', 'not a cursor of this list (take nextCursor of the previous page, with the same filters)');
+  }
+  return token;
 }
 
 /** A run from what visibility or describe knows of its execution. */

@@ -2,7 +2,7 @@
 // workflow's progress plus what its activities are going through right now), stop it, wait
 // for its result. The CLI, the API and tests all reach runs through here.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowFailedError, WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure, defaultPayloadConverter, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
 import { AlreadyRunning, NotFound, ValidationError } from '../domain/errors.ts';
@@ -134,9 +134,14 @@ function isoOf(t: { seconds?: unknown; nanos?: number | null } | null | undefine
   return new Date(Number(t.seconds) * 1000 + Math.floor((t.nanos ?? 0) / 1e6)).toISOString();
 }
 
-/** Asks the run to end: windows in flight finish, or end at once if they are retrying. */
+/** Asks the run to end: windows in flight finish, or end at once if they are retrying. A run that has ended already is left as it is. */
 export async function stopRun(handle: RunHandle): Promise<void> {
-  await handle.signal(stopSignal);
+  try {
+    await handle.signal(stopSignal);
+  } catch (e) {
+    if (e instanceof WorkflowNotFoundError && /already completed/i.test(e.message)) return;
+    throw e;
+  }
 }
 
 /** Waits for the run to end; a failed run becomes a result with its error, not an exception. */

@@ -74,6 +74,7 @@ test('bad requests are 4xx naming the field, and start nothing', async () => {
     ['GET', "/api/runs?spec_id=backfill:binance:BTC-USDT:trades'%20OR%201=1", undefined, 400, 'spec_id'],
     ['GET', '/api/runs?spec_id=..%2F..%2Fetc%2Fpasswd', undefined, 400, 'spec_id'],
     ['GET', '/api/runs?cursor=%25%25%25', undefined, 400, 'cursor'],
+    ['GET', `/api/runs?cursor=${'0'.repeat(300)}.AAAAAAAAAAAAAAAA`, undefined, 400, 'cursor'],
     ['GET', '/api/runs?colour=red', undefined, 400, 'colour'],
     ['GET', '/api/runs/not-a-uuid', undefined, 400, 'id'],
     ['GET', '/api/runs/..%2F..%2Fetc', undefined, 400, 'id'],
@@ -186,5 +187,27 @@ test('an event-stream client follows a backfill: its state first, progress and l
     assert.equal(all.at(-1)!.data.runId, eth.runId);
   } finally {
     await app.close();
+  }
+});
+
+test('bound beyond loopback, every route wants the token: missing or wrong is 401 and starts nothing', async () => {
+  const token = 'a-long-enough-secret-token';
+  const env = await backfillEnv({}, false);
+  const { buildServices } = await import('../../src/services.ts');
+  const services = buildServices({ ...env.services.config, api: { ...env.services.config.api, host: '0.0.0.0', token } });
+  const app = await buildApi({ services });
+  try {
+    for (const authorization of [undefined, 'Bearer wrong-token-of-some-length', `Bearer ${token}x`, token, `bearer ${token}`]) {
+      for (const [method, url] of [['GET', '/api/runs'], ['POST', '/api/backfill'], ['GET', '/docs/json'], ['GET', '/api/events']] as const) {
+        const res = await app.inject({ method, url, payload: method === 'POST' ? BTC_1H : undefined, headers: authorization ? { authorization } : {} });
+        assert.equal(res.statusCode, 401, `${method} ${url} with ${authorization}`);
+        assert.equal(res.json().field, 'authorization');
+      }
+    }
+    assert.equal((await app.inject({ url: '/api/runs', headers: { authorization: `Bearer ${token}` } })).statusCode, 200);
+    assert.deepEqual((await listRuns(env.services, {})).runs, [], 'nothing started');
+  } finally {
+    await app.close();
+    await services.close();
   }
 });

@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { getRun, listRuns, MAX_PAGE } from '../../client/run-list.ts';
 import { runHandle, stopRun } from '../../client/runs.ts';
-import { JOB_RUN_STATES } from '../../domain/job-run.ts';
+import { isFinal, JOB_RUN_STATES } from '../../domain/job-run.ts';
 import { OPERATIONS } from '../../domain/job-spec.ts';
 import { KINDS } from '../../domain/target.ts';
 import { startBackfill } from '../../jobs/backfill.ts';
@@ -48,8 +48,16 @@ export const runRoutes: FastifyPluginAsyncZod<{ services: Services }> = async (a
   );
   app.post(
     '/api/runs/:id/stop',
-    { schema: { summary: 'Ask a run to stop (windows in flight finish)', params: z.strictObject({ id: RunId }), response: { 202: JobRun, ...errors } } },
+    {
+      schema: {
+        summary: 'Ask a run to stop (windows in flight finish): 202 while it stops, 200 with the run when it had ended already',
+        params: z.strictObject({ id: RunId }),
+        response: { 200: JobRun, 202: JobRun, ...errors },
+      },
+    },
     async (req, reply) => {
+      const before = await getRun(services, req.params.id);
+      if (isFinal(before.state)) return reply.code(200).send(before);
       await stopRun(await runHandle(services, req.params.id));
       return reply.code(202).send(await getRun(services, req.params.id));
     },
