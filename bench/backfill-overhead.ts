@@ -22,6 +22,8 @@ const TRADES_PER_MINUTE = 1000;
 const ALL_CASES: BackfillCase[] = [
   { name: 'ohlc 1m, 30 days', target: { exchange: 'binance', symbol: 'BTC/USDT', kind: 'ohlc', span: '1m' }, start: '2024-01-01', end: '2024-01-31' },
   { name: 'trades, 1 M', target: { exchange: 'binance', symbol: 'ETH/USDT', kind: 'trades' }, start: '2024-01-01T00:00:00Z', end: '2024-01-01T16:40:00Z' },
+  // What every run costs whatever its size (what a scheduled job pays each time): one page.
+  { name: 'one page, the per-run fixed cost', target: { exchange: 'binance', symbol: 'BTC/USDT', kind: 'ohlc', span: '1m' }, start: '2024-01-01T00:00:00Z', end: '2024-01-01T01:00:00Z' },
 ];
 const CASES = ALL_CASES.filter((c) => c.name.includes(process.env.BENCH_CASE ?? ''));
 const ONLY = process.env.BENCH_ONLY;
