@@ -1,15 +1,14 @@
 // `dccd runs [filters]`, `dccd runs show <id>`, `dccd runs follow <id>`: the runs model as the
-// API serves it, for any run a schedule, the CLI or the API started.
+// API serves it, for any run a schedule, the CLI or the API started; through the daemon's API
+// when one serves the data folder (remote.ts).
 import type { AppConfig } from '../config/app-config.ts';
-import { getRun, listRuns, type RunFilter } from '../client/run-list.ts';
-import { describeRun, runHandle } from '../client/runs.ts';
+import type { RunFilter } from '../client/run-list.ts';
 import { ValidationError } from '../domain/errors.ts';
-import { isFinal, JOB_RUN_STATES, type JobRun, type JobRunState } from '../domain/job-run.ts';
+import { JOB_RUN_STATES, type JobRun, type JobRunState } from '../domain/job-run.ts';
 import { parseSpecId } from '../domain/job-spec.ts';
 import { datasetKind } from '../domain/target.ts';
-import { summary } from './backfill-command.ts';
-import { followRun } from './follow-run.ts';
-import { openSession } from './temporal-session.ts';
+import { withRunsApi } from './remote.ts';
+import { endStatus, setStatus, writeLine } from './terminal.ts';
 
 export interface RunsFlags {
   state?: string;
@@ -35,50 +34,54 @@ const line = (r: JobRun) =>
 
 export async function runRuns(cfg: AppConfig, o: RunsFlags, command: string): Promise<void> {
   const filter = filterOf(o);
-  const session = await openSession(cfg, { worker: false }, command);
-  try {
-    const page = await listRuns(session.services, filter);
-    if (o.json) console.log(JSON.stringify(page, null, 2));
-    else if (page.runs.length === 0) console.log('no runs');
-    else for (const r of page.runs) console.log(line(r));
-  } finally {
-    await session.close();
-  }
+  const page = await withRunsApi(cfg, command, (api) => api.listRuns(filter));
+  if (o.json) console.log(JSON.stringify(page, null, 2));
+  else if (page.runs.length === 0) console.log('no runs');
+  else for (const r of page.runs) console.log(line(r));
 }
 
 export async function runRunsShow(cfg: AppConfig, id: string, o: { json?: boolean }, command: string): Promise<void> {
-  const session = await openSession(cfg, { worker: false }, command);
-  try {
-    const r = await getRun(session.services, id);
-    if (o.json) {
-      console.log(JSON.stringify(r, null, 2));
-      return;
-    }
-    console.log(line(r));
-    if (r.progress) console.log(`progress: ${r.progress.done}/${r.progress.total} ${r.progress.unit}, ${r.progress.rows.toLocaleString('en-US')} rows`);
-    if (r.endedAt) console.log(`ended: ${r.endedAt}`);
-    if (r.error) console.log(`error: ${r.error}`);
-    for (const l of r.logTail) console.log(`  ${l}`);
-  } finally {
-    await session.close();
+  const r = await withRunsApi(cfg, command, (api) => api.getRun(id));
+  if (o.json) {
+    console.log(JSON.stringify(r, null, 2));
+    return;
   }
+  console.log(line(r));
+  if (r.progress) console.log(`progress: ${r.progress.done}/${r.progress.total} ${r.progress.unit}, ${r.progress.rows.toLocaleString('en-US')} rows`);
+  if (r.endedAt) console.log(`ended: ${r.endedAt}`);
+  if (r.error) console.log(`error: ${r.error}`);
+  for (const l of r.logTail) console.log(`  ${l}`);
 }
 
-/** Follows a run live until it ends (Ctrl-C detaches; the run goes on). */
+/**
+ * Follows a run live from its events until it ends: progress on the status line, log lines
+ * above it. Ctrl-C detaches; the run goes on. Exits 1 when the run failed.
+ */
 export async function runRunsFollow(cfg: AppConfig, id: string, command: string): Promise<number> {
-  const session = await openSession(cfg, { worker: false }, command);
+  const detach = new AbortController();
+  const onSigint = () => detach.abort();
+  process.once('SIGINT', onSigint);
   try {
-    const target = await describeRun(await runHandle(session.services, id));
-    if (!target.running) {
-      const r = await getRun(session.services, target.runId);
-      console.log(`run ${r.runId} is not running: ${r.state}, ${r.rowsWritten.toLocaleString('en-US')} rows`);
-      return isFinal(r.state) && r.state === 'failed' ? 1 : 0;
-    }
-    const result = await followRun(session.services, target, { quiet: false, onInterrupt: 'detach', hosted: session.mode === 'hosted', failed: session.failed });
-    if (!result) return 0;
-    console.log(summary(result));
-    return result.state === 'failed' ? 1 : 0;
+    return await withRunsApi(cfg, command, async (api) => {
+      let last: JobRun | undefined;
+      try {
+        for await (const e of api.runEvents(id, detach.signal)) {
+          if (e.type === 'log') writeLine(e.data.line);
+          else if (e.type === 'progress') setStatus(`${e.data.done}/${e.data.total} ${e.data.unit}, ${e.data.rows.toLocaleString('en-US')} rows`);
+          else last = e.data;
+        }
+      } catch (e) {
+        if (!detach.signal.aborted) throw e;
+      }
+      endStatus();
+      if (detach.signal.aborted || !last) {
+        writeLine(`no longer following; run ${last?.runId ?? id} goes on`);
+        return 0;
+      }
+      console.log(`${last.state}: ${last.rowsWritten.toLocaleString('en-US')} rows  run ${last.runId}${last.error ? `  ${last.error}` : ''}`);
+      return last.state === 'failed' ? 1 : 0;
+    });
   } finally {
-    await session.close();
+    process.off('SIGINT', onSigint);
   }
 }

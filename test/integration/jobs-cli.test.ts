@@ -7,6 +7,11 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DccdClient } from '../../src/client/http-client.ts';
+import { getRun, listRuns } from '../../src/client/run-list.ts';
+import { listSchedules } from '../../src/client/schedules.ts';
+import { parseConfig } from '../../src/config/load-config.ts';
+import { buildServices } from '../../src/services.ts';
 import { startSim } from '../../src/sim/index.ts';
 import { resolveTemporalBinary } from '../../src/worker/temporal-binary.ts';
 import { freePort } from '../helpers/ports.ts';
@@ -69,14 +74,32 @@ test('dccd start applies the jobs as schedules; jobs apply applies an edit; a on
   const cli = runDccd(['runs', '--spec', 'backfill:binance:BNB-BTC:ohlc-1h', '--json', '--config', config], env);
   assert.equal((await cli.exited).code, 0, cli.output());
   const fromCli = JSON.parse(cli.output()) as { runs: { runId: string; state: string; rowsWritten: number }[] };
-  const fromApi = await (await fetch(`http://127.0.0.1:${apiPort}/api/runs?spec_id=backfill:binance:BNB-BTC:ohlc-1h`)).json();
+  const fromApi = (await (await fetch(`http://127.0.0.1:${apiPort}/api/runs?spec_id=backfill:binance:BNB-BTC:ohlc-1h`)).json()) as { runs: { runId: string }[] };
   assert.deepEqual(fromCli, fromApi);
+  // The typed client, and Temporal read directly (as the API itself does), tell the same.
+  const client = new DccdClient(`http://127.0.0.1:${apiPort}`);
+  assert.deepEqual(await client.listRuns({ specId: 'backfill:binance:BNB-BTC:ohlc-1h' }), fromApi);
+  const direct = buildServices(parseConfig({ data: join(dir, 'data'), temporal: { address } }));
+  try {
+    assert.deepEqual(await listRuns(direct, { specId: 'backfill:binance:BNB-BTC:ohlc-1h' }), fromApi);
+    const one = await client.getRun(fromApi.runs[0]!.runId);
+    assert.deepEqual(one, await getRun(direct, fromApi.runs[0]!.runId));
+    const schedulesCli = runDccd(['schedules', 'list', '--json', '--config', config], env);
+    assert.equal((await schedulesCli.exited).code, 0);
+    assert.deepEqual(JSON.parse(schedulesCli.output()), await client.listSchedules());
+    assert.deepEqual(await client.listSchedules(), await listSchedules(direct));
+  } finally {
+    await direct.close();
+  }
   assert.equal(fromCli.runs.length, 1);
   assert.equal(fromCli.runs[0]!.state, 'succeeded');
   assert.equal(fromCli.runs[0]!.rowsWritten, 24);
   const shown = runDccd(['runs', 'show', fromCli.runs[0]!.runId, '--config', config], env);
   assert.equal((await shown.exited).code, 0, shown.output());
   assert.match(shown.output(), /^progress: 1\/1 windows, 24 rows$/m);
+  const followed = runDccd(['runs', 'follow', fromCli.runs[0]!.runId, '--config', config], env);
+  assert.equal((await followed.exited).code, 0, followed.output());
+  assert.equal(followed.output(), `succeeded: 24 rows  run ${fromCli.runs[0]!.runId}\n`);
 
   writeFileSync(config, head + jobsYaml('2h'));
   const applied = runDccd(['jobs', 'apply', '--config', config], env);

@@ -1,0 +1,46 @@
+// How a command that only reads or steers runs and schedules reaches them: through the REST
+// API of the daemon that serves its data folder (the typed client), else directly through
+// Temporal (a cluster, or a server this command hosts while it runs). Both sides answer with
+// the same types, so the commands print the same whichever way they went.
+import type { AppConfig } from '../config/app-config.ts';
+import { DccdClient } from '../client/http-client.ts';
+import type { RunEvent } from '../client/run-events.ts';
+import type { RunFilter, RunPage } from '../client/run-list.ts';
+import type { DccdSchedule } from '../client/schedules.ts';
+import type { JobRun } from '../domain/job-run.ts';
+import { localDaemon, openSession } from './temporal-session.ts';
+
+export interface RunsApi {
+  listRuns(f: RunFilter): Promise<RunPage>;
+  getRun(id: string): Promise<JobRun>;
+  runEvents(id: string, signal?: AbortSignal): AsyncGenerator<RunEvent>;
+  listSchedules(): Promise<DccdSchedule[]>;
+  scheduleAction(id: string, action: 'pause' | 'unpause' | 'trigger'): Promise<void>;
+}
+
+export async function withRunsApi<T>(cfg: AppConfig, command: string, fn: (api: RunsApi, how: 'api' | 'temporal') => Promise<T>): Promise<T> {
+  const daemon = await localDaemon(cfg);
+  if (daemon?.apiUrl) return fn(new DccdClient(daemon.apiUrl, { token: cfg.api.token }), 'api');
+  const session = await openSession(cfg, { worker: false }, command);
+  const [{ getRun, listRuns }, { runEvents }, schedules] = await Promise.all([
+    import('../client/run-list.ts'),
+    import('../client/run-events.ts'),
+    import('../client/schedules.ts'),
+  ]);
+  const s = session.services;
+  try {
+    return await fn(
+      {
+        listRuns: (f) => listRuns(s, f),
+        getRun: (id) => getRun(s, id),
+        runEvents: (id, signal) => runEvents(s, id, signal ?? new AbortController().signal),
+        listSchedules: () => schedules.listSchedules(s),
+        scheduleAction: (id, action) =>
+          action === 'pause' ? schedules.pauseSchedule(s, id, `paused by ${command}`) : action === 'unpause' ? schedules.unpauseSchedule(s, id, `unpaused by ${command}`) : schedules.triggerSchedule(s, id),
+      },
+      'temporal',
+    );
+  } finally {
+    await session.close();
+  }
+}

@@ -1,0 +1,136 @@
+// The typed TypeScript client of dccd's REST API: the same runs, jobs and schedules the CLI
+// and the Temporal UI show, from any process that can reach a `dccd start` or `dccd api`.
+// The CLI uses it to talk to the daemon of its data folder. An error answer becomes the
+// domain error it stands for, so callers handle ValidationError or AlreadyRunning alike
+// whether they run in-process or over HTTP.
+import { AlreadyRunning, DccdError, NoCapability, NotFound, ValidationError } from '../domain/errors.ts';
+import type { JobRun } from '../domain/job-run.ts';
+import type { JobSpec } from '../domain/job-spec.ts';
+import type { ReconcileReport } from '../jobs/reconcile.ts';
+import type { RunEvent } from './run-events.ts';
+import type { RunFilter, RunPage } from './run-list.ts';
+import type { DccdSchedule } from './schedules.ts';
+
+export interface BackfillBody {
+  exchange: string;
+  symbol: string;
+  kind: 'ohlc' | 'trades' | 'book';
+  span?: string;
+  start?: string;
+  end?: string;
+  depth?: number;
+}
+
+export type ApiJob = JobSpec & { summary: string; schedule: { scheduleId: string; paused: boolean; nextRuns: string[] } | null };
+
+/** An answer the API gave that has no domain error of its own (401, 413, 415, 5xx). */
+export class DccdApiError extends DccdError {
+  override readonly type = 'DccdApiError';
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface ClientOptions {
+  /** The API's bearer token (api.token), needed when it listens beyond loopback. */
+  token?: string;
+}
+
+export class DccdClient {
+  readonly #base: string;
+  readonly #headers: Record<string, string>;
+
+  constructor(baseUrl: string, o: ClientOptions = {}) {
+    this.#base = baseUrl.replace(/\/$/, '');
+    this.#headers = o.token ? { authorization: `Bearer ${o.token}` } : {};
+  }
+
+  listRuns(f: RunFilter = {}): Promise<RunPage> {
+    const q = new URLSearchParams();
+    const put = (k: string, v: string | number | undefined) => v !== undefined && q.set(k, String(v));
+    put('spec_id', f.specId);
+    put('state', f.state);
+    put('operation', f.operation);
+    put('exchange', f.exchange);
+    put('symbol', f.symbol);
+    put('kind', f.kind);
+    put('limit', f.limit);
+    put('cursor', f.cursor);
+    const qs = q.toString();
+    return this.#call('GET', `/api/runs${qs ? `?${qs}` : ''}`);
+  }
+
+  getRun(id: string): Promise<JobRun> {
+    return this.#call('GET', `/api/runs/${encodeURIComponent(id)}`);
+  }
+
+  stopRun(id: string): Promise<JobRun> {
+    return this.#call('POST', `/api/runs/${encodeURIComponent(id)}/stop`);
+  }
+
+  backfill(body: BackfillBody): Promise<{ runId: string; workflowId: string }> {
+    return this.#call('POST', '/api/backfill', body);
+  }
+
+  async listJobs(): Promise<ApiJob[]> {
+    return (await this.#call<{ jobs: ApiJob[] }>('GET', '/api/jobs')).jobs;
+  }
+
+  applyJobs(): Promise<ReconcileReport> {
+    return this.#call('POST', '/api/jobs/apply');
+  }
+
+  runJob(id: string): Promise<JobRun> {
+    return this.#call('POST', `/api/jobs/${encodeURIComponent(id)}/run`);
+  }
+
+  async listSchedules(): Promise<DccdSchedule[]> {
+    return (await this.#call<{ schedules: DccdSchedule[] }>('GET', '/api/schedules')).schedules;
+  }
+
+  async scheduleAction(id: string, action: 'pause' | 'unpause' | 'trigger'): Promise<void> {
+    await this.#call('POST', `/api/schedules/${encodeURIComponent(id)}/${action}`);
+  }
+
+  /** A run's events until it ends (or `signal` aborts): its status first, then progress and log. */
+  async *runEvents(id: string, signal?: AbortSignal): AsyncGenerator<RunEvent> {
+    const res = await fetch(`${this.#base}/api/runs/${encodeURIComponent(id)}/events`, { headers: this.#headers, signal });
+    if (!res.ok) throw errorOf(res.status, await res.json().catch(() => ({})));
+    const decoder = new TextDecoder();
+    let buffer = '';
+    for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+      buffer += decoder.decode(chunk, { stream: true });
+      for (let cut = buffer.indexOf('\n\n'); cut >= 0; cut = buffer.indexOf('\n\n')) {
+        const block = buffer.slice(0, cut);
+        buffer = buffer.slice(cut + 2);
+        const type = /^event: (.*)$/m.exec(block)?.[1];
+        const data = /^data: (.*)$/m.exec(block)?.[1];
+        if (type && data !== undefined) yield { type, data: JSON.parse(data) } as RunEvent;
+      }
+    }
+  }
+
+  async #call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+    const res = await fetch(`${this.#base}${path}`, {
+      method,
+      headers: { ...this.#headers, ...(body !== undefined && { 'content-type': 'application/json' }) },
+      ...(body !== undefined && { body: JSON.stringify(body) }),
+    });
+    const json = (await res.json().catch(() => undefined)) as unknown;
+    if (!res.ok) throw errorOf(res.status, json);
+    return json as T;
+  }
+}
+
+function errorOf(status: number, body: unknown): Error {
+  const b = (body ?? {}) as { error?: string; field?: string | null; reason?: string; runId?: string };
+  const reason = b.reason ?? b.error ?? `HTTP ${status}`;
+  if (status === 400) return new ValidationError(b.field ?? '', reason);
+  if (status === 404) return new NotFound(b.error ?? reason);
+  if (status === 409 && b.runId) return new AlreadyRunning(b.runId, /\((\S+)\)$/.exec(b.error ?? '')?.[1] ?? '');
+  if (status === 422) return new NoCapability(/^(\w+):/.exec(b.error ?? '')?.[1] ?? 'exchange', reason.replace(/^\w+: /, ''));
+  return new DccdApiError(status, b.error ?? reason);
+}
