@@ -2,6 +2,7 @@
 // says whose fault it is. Request validation (zod, on each route's schema) names the field.
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { ConfigError } from '../config/config-error.ts';
 import { AlreadyRunning, DccdError, ExchangeError, NoCapability, NotFound, ValidationError } from '../domain/errors.ts';
 
 export interface ErrorBody {
@@ -30,6 +31,8 @@ export function errorReply(e: unknown): { status: number; body: ErrorBody } {
     return { status: 400, body: body(first?.message ?? 'invalid', fieldOf(err as never)) };
   }
   if (e instanceof ValidationError) return { status: 400, body: body(e.reason, e.field || null) };
+  // The daemon's own config file, read again for its jobs, is wrong: not the request's fault.
+  if (e instanceof ConfigError) return { status: 422, body: body(`the config file is invalid: ${e.problems.join('; ')}`) };
   if (e instanceof NotFound) return { status: 404, body: body(e.message) };
   if (e instanceof AlreadyRunning) return { status: 409, body: { ...body(e.message), runId: e.runId } };
   if (e instanceof NoCapability) return { status: 422, body: body(e.message) };

@@ -5,6 +5,8 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import type { JobSpec } from '../domain/job-spec.ts';
+import { checkConfigJobs } from '../jobs/job-plan.ts';
 import type { Services } from '../services.ts';
 import { VERSION } from '../version.ts';
 import { handleError } from './errors.ts';
@@ -20,6 +22,12 @@ const BODY_LIMIT_BYTES = 64 * 1024;
 
 export interface ApiOptions {
   services: Services;
+  /**
+   * The jobs as they stand now: `dccd start` reads them from its config file again on each
+   * call, so an edited file is what the jobs routes list and apply. Default: the config the
+   * services were built from.
+   */
+  jobs?: () => JobSpec[];
   /** When the worker runs in this process, its state; otherwise pollers are asked. */
   localWorker?: WorkerProbe;
 }
@@ -53,7 +61,7 @@ export async function buildApi(o: ApiOptions): Promise<FastifyInstance> {
   const services = o.services;
   await app.register(healthRoutes, { services, localWorker: o.localWorker });
   await app.register(runRoutes, { services });
-  await app.register(jobRoutes, { services });
+  await app.register(jobRoutes, { services, jobs: o.jobs ?? (() => checkConfigJobs(services.config)) });
   await app.register(scheduleRoutes, { services });
   await app.register(exchangeRoutes, { services });
   await app.register(eventRoutes, { services });

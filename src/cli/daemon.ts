@@ -51,8 +51,11 @@ function onShutdown(what: string, stoppers: Stopper[], failed?: Promise<never>):
 
 const API_FIX = 'pick another with --api-port or DCCD_API_PORT';
 
-async function listenOrExplain(services: Services, worker?: RunningWorker): Promise<{ url: string; close: Stopper }> {
-  const app = await buildApi({ services, localWorker: worker && (() => worker.worker.getState() === 'RUNNING') });
+/** Reads the config file again; its jobs are what the API lists and applies. */
+export type ConfigReader = () => AppConfig;
+
+async function listenOrExplain(services: Services, reread: ConfigReader, worker?: RunningWorker): Promise<{ url: string; close: Stopper }> {
+  const app = await buildApi({ services, jobs: () => checkConfigJobs(reread()), localWorker: worker && (() => worker.worker.getState() === 'RUNNING') });
   const { host, port } = services.config.api;
   try {
     const url = await listenApi(app, host, port);
@@ -75,7 +78,7 @@ async function applyJobs(services: Services, specs: JobSpec[]): Promise<void> {
   }
 }
 
-export async function runStart(cfg: AppConfig): Promise<number> {
+export async function runStart(cfg: AppConfig, reread: ConfigReader): Promise<number> {
   const t0 = performance.now();
   // A bad job, a folder that cannot serve or is already served, or a busy API port, is known before anything starts.
   const specs = checkConfigJobs(cfg);
@@ -83,11 +86,11 @@ export async function runStart(cfg: AppConfig): Promise<number> {
   const existing = cfg.temporal.address ? undefined : await findDaemon(cfg.data);
   if (existing) throw new DataFolderBusy(cfg.data, existing);
   await requireFreePort('api.port', cfg.api.host, cfg.api.port, API_FIX);
-  if (cfg.temporal.address) return runClusterStart(cfg, specs, t0);
+  if (cfg.temporal.address) return runClusterStart(cfg, specs, reread, t0);
   const stack = await hostDataFolder(cfg, { role: 'start', command: 'dccd start', ports: 'configured', log: writeLine });
   let api: { url: string; close: Stopper };
   try {
-    api = await listenOrExplain(stack.services, stack.worker);
+    api = await listenOrExplain(stack.services, reread, stack.worker);
     await stack.publish({ apiUrl: api.url });
   } catch (e) {
     await stack.close();
@@ -106,10 +109,10 @@ export async function runStart(cfg: AppConfig): Promise<number> {
 }
 
 /** `dccd start` against a cluster: a worker and the API, no embedded server. */
-async function runClusterStart(cfg: AppConfig, specs: JobSpec[], t0: number): Promise<number> {
+async function runClusterStart(cfg: AppConfig, specs: JobSpec[], reread: ConfigReader, t0: number): Promise<number> {
   const services = buildServices(cfg);
   const worker = await startWorker(services);
-  const api = await listenOrExplain(services, worker).catch(async (e) => {
+  const api = await listenOrExplain(services, reread, worker).catch(async (e) => {
     await worker.shutdown();
     await services.close();
     throw e;
@@ -142,11 +145,11 @@ export async function runWorkerOnly(cfg: AppConfig): Promise<number> {
   return stopped;
 }
 
-export async function runApiOnly(cfg: AppConfig): Promise<number> {
+export async function runApiOnly(cfg: AppConfig, reread: ConfigReader): Promise<number> {
   requireAddress(cfg, 'api');
   await requireFreePort('api.port', cfg.api.host, cfg.api.port, API_FIX);
   const services = buildServices(cfg);
-  const api = await listenOrExplain(services);
+  const api = await listenOrExplain(services, reread);
   const stopped = onShutdown('open requests finish first', [api.close, () => services.close()]);
   console.log(`dccd api ready  API ${api.url}  Temporal ${services.temporalTarget().address}`);
   return stopped;

@@ -109,6 +109,13 @@ test('dccd start applies the jobs as schedules; jobs apply applies an edit; a on
     'updated schedule dccd/backfill:binance:BTC-USDT:ohlc-1h\nupdated schedule dccd/backfill:binance:ETH-USDT:ohlc-1h\njobs applied: 2 change(s), 2 schedule(s) unchanged\n',
   );
 
+  // The API applies the file as it is now, not as it was when dccd started.
+  writeFileSync(config, head + jobsYaml('1h'));
+  const api = new DccdClient(`http://127.0.0.1:${apiPort}`);
+  const report = await api.applyJobs();
+  assert.deepEqual(report.updated, ['backfill:binance:BTC-USDT:ohlc-1h', 'backfill:binance:ETH-USDT:ohlc-1h']);
+  assert.match((await api.listJobs()).find((j) => j.id === 'backfill:binance:BTC-USDT:ohlc-1h')!.summary, / every 1h, /);
+
   first.child.kill('SIGINT');
   assert.deepEqual(await first.exited, { code: 0, signal: null });
   const second = runDccd(['start', '--config', config], env);

@@ -1,4 +1,5 @@
-// Jobs: the config's job specs with their schedules, applying them, running one now.
+// Jobs: the config's job specs with their schedules, applying them, running one now. The
+// specs come from `jobs()`, which a daemon answers by reading its config file again.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { getRun } from '../../client/run-list.ts';
@@ -6,7 +7,7 @@ import { submitBackfill } from '../../client/runs.ts';
 import { listSchedules } from '../../client/schedules.ts';
 import { AlreadyRunning, NoCapability, NotFound } from '../../domain/errors.ts';
 import { TRIGGER_KINDS, type JobSpec } from '../../domain/job-spec.ts';
-import { checkConfigJobs, desiredSchedules, summaryOf } from '../../jobs/job-plan.ts';
+import { desiredSchedules, summaryOf } from '../../jobs/job-plan.ts';
 import { reconcile } from '../../jobs/reconcile.ts';
 import type { Services } from '../../services.ts';
 import { JobRun, SpecId, Target, errors } from '../schemas.ts';
@@ -32,8 +33,7 @@ const Report = z.object({
   notes: z.array(z.string()),
 });
 
-export const jobRoutes: FastifyPluginAsyncZod<{ services: Services }> = async (app, { services }) => {
-  const specs = () => checkConfigJobs(services.config);
+export const jobRoutes: FastifyPluginAsyncZod<{ services: Services; jobs: () => JobSpec[] }> = async (app, { services, jobs: specs }) => {
   const withSchedules = async (list: JobSpec[]) => {
     const schedules = new Map((await listSchedules(services)).map((s) => [s.specId, s]));
     return list.map((spec) => {
