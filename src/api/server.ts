@@ -1,6 +1,7 @@
 // The HTTP API (Fastify). Talks to Temporal through the client and reads the store; never
 // imports worker/.
 import { timingSafeEqual } from 'node:crypto';
+import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -41,6 +42,10 @@ export async function buildApi(o: ApiOptions): Promise<FastifyInstance> {
   // JSON only: a body of any other type is 415, not a string for the schema to puzzle over.
   app.removeContentTypeParser('text/plain');
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: `no route ${req.method} ${req.url.split('?')[0]}`, field: null, reason: `no route ${req.method} ${req.url.split('?')[0]}` }));
+  // Another site's page may call the API only from an origin the config names. Registered
+  // before the token check: a browser's preflight carries no credentials, and is answered here.
+  const origins = o.services.config.api.corsOrigins;
+  if (origins.length > 0) await app.register(cors, { origin: origins, methods: ['GET', 'POST', 'PUT', 'DELETE'], allowedHeaders: ['authorization', 'content-type'] });
   const token = o.services.config.api.token;
   if (token) {
     const expected = Buffer.from(`Bearer ${token}`);

@@ -144,6 +144,8 @@ export const AppConfigSchema = z
         host: z.string().min(1).default('127.0.0.1'),
         port: port.default(8080),
         token: z.string().min(16, 'at least 16 characters').optional(),
+        /** Origins (scheme://host[:port]) whose web pages may call the API; none by default. */
+        corsOrigins: z.array(url(['http:', 'https:']).refine((u) => /^https?:\/\/[^/]+$/.test(u), { message: 'an origin: scheme://host[:port], no path' })).default([]),
       })
       .prefault({}),
     database: z.strictObject({ url: url(['postgres:', 'postgresql:']).optional() }).prefault({}),

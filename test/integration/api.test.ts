@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import assert from 'node:assert/strict';
 import { buildApi, listenApi } from '../../src/api/server.ts';
 import { listRuns } from '../../src/client/run-list.ts';
+import { parseConfig } from '../../src/config/load-config.ts';
 import { backfillEnv } from '../helpers/backfill-env.ts';
 import { until } from '../helpers/until.ts';
 
@@ -210,4 +211,41 @@ test('bound beyond loopback, every route wants the token: missing or wrong is 40
     await app.close();
     await services.close();
   }
+});
+
+test('CORS is off unless origins are configured; then only those get the headers, and a preflight needs no token', async () => {
+  const env = await backfillEnv({}, false);
+  const plain = await buildApi({ services: env.services });
+  const origin = 'https://dash.example.com';
+  const noCors = await plain.inject({ url: '/api/runs', headers: { origin } });
+  assert.equal(noCors.headers['access-control-allow-origin'], undefined);
+
+  const { buildServices } = await import('../../src/services.ts');
+  const api = { ...env.services.config.api, host: '0.0.0.0', token: 'a-long-enough-secret-token', corsOrigins: [origin] };
+  const services = buildServices({ ...env.services.config, api });
+  const app = await buildApi({ services });
+  try {
+    const preflight = await app.inject({ method: 'OPTIONS', url: '/api/runs', headers: { origin, 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' } });
+    assert.equal(preflight.statusCode, 204);
+    assert.equal(preflight.headers['access-control-allow-origin'], origin);
+    const allowed = await app.inject({ url: '/api/runs', headers: { origin, authorization: `Bearer ${api.token}` } });
+    assert.equal(allowed.statusCode, 200);
+    assert.equal(allowed.headers['access-control-allow-origin'], origin);
+    const other = await app.inject({ url: '/api/runs', headers: { origin: 'https://evil.example.com', authorization: `Bearer ${api.token}` } });
+    assert.equal(other.headers['access-control-allow-origin'], undefined);
+  } finally {
+    await app.close();
+    await services.close();
+  }
+  assert.match(
+    (() => {
+      try {
+        parseConfig({ api: { corsOrigins: ['https://x.example.com/path'] } });
+        return 'accepted';
+      } catch (e) {
+        return (e as Error).message;
+      }
+    })(),
+    /api\.corsOrigins\[0\]: an origin: scheme:\/\/host\[:port\], no path/,
+  );
 });

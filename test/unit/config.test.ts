@@ -189,7 +189,7 @@ test('environment variables override the file', () => {
     assert.equal(cfg.temporal.address, 'temporal:7233');
     assert.equal(cfg.temporal.namespace, 'prod');
     assert.equal(cfg.database.url, 'postgres://u@localhost/dccd');
-    assert.deepEqual(cfg.api, { host: '0.0.0.0', port: 9000, token: 'a-long-enough-secret' });
+    assert.deepEqual(cfg.api, { host: '0.0.0.0', port: 9000, token: 'a-long-enough-secret', corsOrigins: [] });
     assert.equal(cfg.exchanges.binance?.restUrl, 'http://127.0.0.1:9100/binance');
     assert.equal(cfg.exchanges.kraken?.wsUrl, 'ws://127.0.0.1:9100/kraken');
   });
