@@ -6,7 +6,7 @@ import type { AppConfig } from '../config/app-config.ts';
 import { DccdClient } from '../client/http-client.ts';
 import type { RunEvent } from '../client/run-events.ts';
 import type { RunFilter, RunPage } from '../client/run-list.ts';
-import type { DccdSchedule } from '../client/schedules.ts';
+import type { DccdSchedule, ScheduleAction } from '../client/schedules.ts';
 import type { JobRun } from '../domain/job-run.ts';
 import { localDaemon, openSession } from './temporal-session.ts';
 
@@ -15,12 +15,12 @@ export interface RunsApi {
   getRun(id: string): Promise<JobRun>;
   runEvents(id: string, signal?: AbortSignal): AsyncGenerator<RunEvent>;
   listSchedules(): Promise<DccdSchedule[]>;
-  scheduleAction(id: string, action: 'pause' | 'unpause' | 'trigger'): Promise<void>;
+  scheduleAction(id: string, action: ScheduleAction): Promise<void>;
 }
 
-export async function withRunsApi<T>(cfg: AppConfig, command: string, fn: (api: RunsApi, how: 'api' | 'temporal') => Promise<T>): Promise<T> {
+export async function withRunsApi<T>(cfg: AppConfig, command: string, fn: (api: RunsApi) => Promise<T>): Promise<T> {
   const daemon = await localDaemon(cfg);
-  if (daemon?.apiUrl) return fn(new DccdClient(daemon.apiUrl, { token: cfg.api.token }), 'api');
+  if (daemon?.apiUrl) return fn(new DccdClient(daemon.apiUrl, { token: cfg.api.token }));
   const session = await openSession(cfg, { worker: false }, command);
   const [{ getRun, listRuns }, { runEvents }, schedules] = await Promise.all([
     import('../client/run-list.ts'),
@@ -35,10 +35,8 @@ export async function withRunsApi<T>(cfg: AppConfig, command: string, fn: (api: 
         getRun: (id) => getRun(s, id),
         runEvents: (id, signal) => runEvents(s, id, signal ?? new AbortController().signal),
         listSchedules: () => schedules.listSchedules(s),
-        scheduleAction: (id, action) =>
-          action === 'pause' ? schedules.pauseSchedule(s, id, `paused by ${command}`) : action === 'unpause' ? schedules.unpauseSchedule(s, id, `unpaused by ${command}`) : schedules.triggerSchedule(s, id),
+        scheduleAction: (id, action) => schedules.scheduleAction(s, id, action, command),
       },
-      'temporal',
     );
   } finally {
     await session.close();

@@ -3,6 +3,7 @@
 // through Temporal; the schedule commands go through the daemon's API when one serves the
 // data folder (remote.ts).
 import type { AppConfig } from '../config/app-config.ts';
+import type { ScheduleAction } from '../client/schedules.ts';
 import { parseSpecId, SCHEDULE_PREFIX } from '../domain/job-spec.ts';
 import { checkConfigJobs } from '../jobs/job-plan.ts';
 import { reconcile, reportLines } from '../jobs/reconcile.ts';
@@ -30,8 +31,6 @@ export async function runSchedulesList(cfg: AppConfig, o: { json?: boolean }, co
     }
   }
 }
-
-export type ScheduleAction = 'pause' | 'unpause' | 'trigger';
 
 export async function runScheduleAction(cfg: AppConfig, action: ScheduleAction, job: string, command: string): Promise<void> {
   const specId = parseSpecId(job);

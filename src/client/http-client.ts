@@ -9,7 +9,7 @@ import type { JobSpec } from '../domain/job-spec.ts';
 import type { ReconcileReport } from '../jobs/reconcile.ts';
 import type { RunEvent } from './run-events.ts';
 import type { RunFilter, RunPage } from './run-list.ts';
-import type { DccdSchedule } from './schedules.ts';
+import type { DccdSchedule, ScheduleAction } from './schedules.ts';
 
 export interface BackfillBody {
   exchange: string;
@@ -91,7 +91,7 @@ export class DccdClient {
     return (await this.#call<{ schedules: DccdSchedule[] }>('GET', '/api/schedules')).schedules;
   }
 
-  async scheduleAction(id: string, action: 'pause' | 'unpause' | 'trigger'): Promise<void> {
+  async scheduleAction(id: string, action: ScheduleAction): Promise<void> {
     await this.#call('POST', `/api/schedules/${encodeURIComponent(id)}/${action}`);
   }
 

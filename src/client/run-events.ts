@@ -5,7 +5,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isFinal, type JobRun } from '../domain/job-run.ts';
 import type { Services } from '../services.ts';
-import { getRun, listRuns } from './run-list.ts';
+import { listRuns, runOf } from './run-list.ts';
+import { runHandle } from './runs.ts';
 
 export type RunEvent =
   | { type: 'status'; data: JobRun }
@@ -16,14 +17,16 @@ export const POLL_MS = 500;
 
 /** Events of one run until it ends or `signal` aborts. */
 export async function* runEvents(services: Services, id: string, signal: AbortSignal, pollMs = POLL_MS): AsyncGenerator<RunEvent> {
-  let run = await getRun(services, id);
+  // Looked up once: each poll then asks the run itself, not visibility.
+  const handle = await runHandle(services, id);
+  let run = await runOf(handle);
   yield { type: 'status', data: run };
   const said = new Set(run.logTail);
   let lastProgress = JSON.stringify(run.progress);
   while (!isFinal(run.state) && !signal.aborted) {
     await sleep(pollMs, undefined, { signal }).catch(() => undefined);
     if (signal.aborted) return;
-    const next = await getRun(services, run.runId);
+    const next = await runOf(handle);
     for (const line of next.logTail) {
       if (said.has(line)) continue;
       said.add(line);

@@ -11,7 +11,7 @@ import type { Operation } from '../domain/job-spec.ts';
 import { parseDatasetKind, type ExchangeName } from '../domain/target.ts';
 import type { Services } from '../services.ts';
 import { SA } from '../workflows/definitions.ts';
-import { backfillProgress, runHandle, runResult, runStatus } from './runs.ts';
+import { backfillProgress, runHandle, runResult, runStatus, type RunHandle } from './runs.ts';
 
 export interface RunFilter {
   specId?: string;
@@ -147,13 +147,17 @@ function stateOf(status: WorkflowExecutionInfo['status']['name'], dccdState: str
 
 /** One run by run id (or workflow id): its state, and its progress and log from the run itself. */
 export async function getRun(services: Services, id: string): Promise<JobRun> {
-  const handle = await runHandle(services, id);
+  return runOf(await runHandle(services, id));
+}
+
+/** The run behind a handle, as getRun tells it. */
+export async function runOf(handle: RunHandle): Promise<JobRun> {
   const d = await handle.describe();
   const run = runFromExecution(d);
   // No worker has taken it yet: a query would wait for one.
   if (run.state === 'pending') return run;
   if (!isFinal(run.state)) {
-    const status = await runStatus(handle);
+    const status = await runStatus(handle, d);
     return { ...run, rowsWritten: status.progress.rowsWritten, progress: progressOf(status.progress), logTail: status.logTail };
   }
   const result = await runResult(handle, run.runId);

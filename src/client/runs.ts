@@ -2,7 +2,7 @@
 // workflow's progress plus what its activities are going through right now), stop it, wait
 // for its result. The CLI, the API and tests all reach runs through here.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { WorkflowFailedError, WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowFailedError, WorkflowNotFoundError, type Client, type WorkflowExecutionDescription, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure, defaultPayloadConverter, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
 import { AlreadyRunning, NotFound, ValidationError } from '../domain/errors.ts';
@@ -44,7 +44,7 @@ export async function submitBackfill(services: Services, request: CheckedBackfil
 }
 
 /** The user-facing run id of the running execution of `workflowId`. */
-export async function runIdOf(client: Client, workflowId: string): Promise<string> {
+async function runIdOf(client: Client, workflowId: string): Promise<string> {
   const d = await client.workflow.getHandle(workflowId).describe();
   return d.typedSearchAttributes.get(SA.runId) ?? d.runId;
 }
@@ -109,8 +109,8 @@ export interface RunStatus {
  * The workflow's progress and its activities' live state: the progress query knows what
  * finished; only the server knows that a window is failing and being retried right now.
  */
-export async function runStatus(handle: RunHandle): Promise<RunStatus> {
-  const [progress, description] = await Promise.all([backfillProgress(handle), handle.describe()]);
+export async function runStatus(handle: RunHandle, described?: WorkflowExecutionDescription): Promise<RunStatus> {
+  const [progress, description] = await Promise.all([backfillProgress(handle), described ?? handle.describe()]);
   const activities = (description.raw.pendingActivities ?? []).map(activityStatus);
   // Lines start with an ISO timestamp, so text order is time order.
   const logTail = [...new Set([...progress.log, ...activities.flatMap((a) => a.notes)])].sort().slice(-LOG_TAIL_LINES);

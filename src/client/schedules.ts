@@ -164,6 +164,15 @@ export async function triggerSchedule(services: Services, specId: string): Promi
   await withSchedule(services, specId, (h) => h.trigger(ScheduleOverlapPolicy.SKIP));
 }
 
+export type ScheduleAction = 'pause' | 'unpause' | 'trigger';
+
+/** What a user asks of a schedule by name; `by` says who, in the schedule's note. */
+export async function scheduleAction(services: Services, specId: string, action: ScheduleAction, by: string): Promise<void> {
+  if (action === 'pause') await pauseSchedule(services, specId, `paused by ${by}`);
+  else if (action === 'unpause') await unpauseSchedule(services, specId, `unpaused by ${by}`);
+  else await triggerSchedule(services, specId);
+}
+
 async function withSchedule<T>(services: Services, specId: string, fn: (h: ScheduleHandle) => Promise<T>): Promise<T> {
   const handle = (await services.temporal()).schedule.getHandle(scheduleIdOf(specId));
   try {

@@ -6,7 +6,7 @@
 import { requireBackfill } from '../domain/capabilities.ts';
 import { NotFound, ValidationError } from '../domain/errors.ts';
 import type { BackfillRequest, CheckedBackfill } from '../domain/job.ts';
-import { checkTarget, datasetKind, parseExchange, type Target } from '../domain/target.ts';
+import { checkTarget, datasetKind, type Target } from '../domain/target.ts';
 import { isoFromNs, nowNs, parseAbsoluteTime, parseTimeInput } from '../domain/time.ts';
 import type { ExchangeAdapter } from '../sources/adapter.ts';
 

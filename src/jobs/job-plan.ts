@@ -3,6 +3,7 @@
 // a bad job before anything changes. Loads no Temporal code.
 import type { DesiredSchedule } from '../client/schedules.ts';
 import type { AppConfig } from '../config/app-config.ts';
+import type { CheckedBackfill } from '../domain/job.ts';
 import { ValidationError } from '../domain/errors.ts';
 import { specVersion, triggerText, type JobSpec } from '../domain/job-spec.ts';
 import { datasetKind, type ExchangeName } from '../domain/target.ts';
@@ -25,14 +26,14 @@ export function desiredSchedules(adapterOf: AdapterOf, specs: readonly JobSpec[]
     : [];
   for (const spec of specs) {
     if (spec.operation !== 'backfill' || !SCHEDULED.has(spec.trigger.kind)) continue;
-    const request = shapeJob(adapterOf, spec);
+    const request = jobRequest(adapterOf, spec);
     desired.push({ spec, input: { specId: spec.id, specVersion: specVersion(spec), request }, summary: summaryOf(spec) });
   }
   return { desired, notes };
 }
 
-/** A scheduled run continues after what is stored; the job's own start applies while nothing is. */
-function shapeJob(adapterOf: AdapterOf, spec: JobSpec) {
+/** A backfill job's request: a run continues after what is stored; the job's own start applies while nothing is. */
+export function jobRequest(adapterOf: AdapterOf, spec: JobSpec): CheckedBackfill {
   const { params } = spec;
   try {
     return shapeBackfill(
@@ -61,8 +62,10 @@ export function summaryOf(spec: JobSpec): string {
 
 /** The config's jobs, expanded and each checked as reconcile will check it. */
 export function checkConfigJobs(cfg: AppConfig): JobSpec[] {
-  const specs = configJobSpecs(cfg, (name) => createAdapter(name));
-  desiredSchedules((name) => createAdapter(name), specs);
+  const adapters = new Map<ExchangeName, ExchangeAdapter>();
+  const adapterOf: AdapterOf = (name) => adapters.get(name) ?? adapters.set(name, createAdapter(name)).get(name)!;
+  const specs = configJobSpecs(cfg, adapterOf);
+  desiredSchedules(adapterOf, specs);
   return specs;
 }
 

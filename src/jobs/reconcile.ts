@@ -12,7 +12,7 @@ import {
   type DccdSchedule,
   type DesiredSchedule,
 } from '../client/schedules.ts';
-import type { JobSpec } from '../domain/job-spec.ts';
+import { scheduleIdOf, type JobSpec } from '../domain/job-spec.ts';
 import type { Services } from '../services.ts';
 import { desiredSchedules } from './job-plan.ts';
 
@@ -61,11 +61,11 @@ export async function reconcile(services: Services, specs: readonly JobSpec[], n
 /** One line per change, for the CLI and the daemon's log. */
 export function reportLines(r: ReconcileReport): string[] {
   const lines = [
-    ...r.created.map((id) => `created schedule dccd/${id}`),
-    ...r.updated.map((id) => `updated schedule dccd/${id}`),
-    ...r.paused.map((id) => `paused schedule dccd/${id} (job disabled)`),
-    ...r.unpaused.map((id) => `unpaused schedule dccd/${id}`),
-    ...r.deleted.map((id) => `deleted schedule dccd/${id} (no such job any more; its data stays)`),
+    ...r.created.map((id) => `created schedule ${scheduleIdOf(id)}`),
+    ...r.updated.map((id) => `updated schedule ${scheduleIdOf(id)}`),
+    ...r.paused.map((id) => `paused schedule ${scheduleIdOf(id)} (job disabled)`),
+    ...r.unpaused.map((id) => `unpaused schedule ${scheduleIdOf(id)}`),
+    ...r.deleted.map((id) => `deleted schedule ${scheduleIdOf(id)} (no such job any more; its data stays)`),
     ...r.notes,
   ];
   const changed = r.created.length + r.updated.length + r.paused.length + r.unpaused.length + r.deleted.length;

@@ -7,7 +7,7 @@ import { submitBackfill } from '../../client/runs.ts';
 import { listSchedules } from '../../client/schedules.ts';
 import { AlreadyRunning, NoCapability, NotFound } from '../../domain/errors.ts';
 import { TRIGGER_KINDS, type JobSpec } from '../../domain/job-spec.ts';
-import { desiredSchedules, summaryOf } from '../../jobs/job-plan.ts';
+import { jobRequest, summaryOf } from '../../jobs/job-plan.ts';
 import { reconcile } from '../../jobs/reconcile.ts';
 import type { Services } from '../../services.ts';
 import { JobRun, SpecId, Target, errors } from '../schemas.ts';
@@ -60,10 +60,9 @@ export const jobRoutes: FastifyPluginAsyncZod<{ services: Services; jobs: () => 
     { schema: { summary: 'Run a job now; while it runs, answers that run', params: z.strictObject({ id: SpecId }), response: { 200: JobRun, 201: JobRun, ...errors } } },
     async (req, reply) => {
       const spec = find(req.params.id);
-      const [schedule] = desiredSchedules((name) => services.adapter(name), [{ ...spec, trigger: { kind: 'once' } }]).desired;
-      if (!schedule) throw new NoCapability(spec.target.exchange, `job ${spec.id}: this dccd does not stream yet`);
+      if (spec.operation !== 'backfill') throw new NoCapability(spec.target.exchange, `job ${spec.id}: this dccd does not stream yet`);
       try {
-        const started = await submitBackfill(services, schedule.input.request);
+        const started = await submitBackfill(services, jobRequest((name) => services.adapter(name), spec));
         return reply.code(201).send(await getRun(services, started.runId));
       } catch (e) {
         if (e instanceof AlreadyRunning) return reply.code(200).send(await getRun(services, e.runId));
