@@ -23,8 +23,8 @@ export interface ResolvedBackfill {
 export interface RangeSources {
   /** The newest ts in the local files, or null. */
   storedMaxTs(target: Target): Promise<bigint | null>;
-  /** The newest ts the coverage manifest records (it survives deleted files), or null. */
-  recordedMaxTs(target: Target): Promise<bigint | null>;
+  /** Where the manifest's covered intervals end (it survives deleted files), or null. */
+  coveredEndNs(target: Target): Promise<bigint | null>;
   nowNs(): bigint;
 }
 
@@ -48,10 +48,11 @@ export async function resolveBackfill(
   if (req.start === 'origin') [startNs, startFrom] = [await adapter.earliest(target, signal), `the exchange's earliest data`];
   else if (req.start !== 'last') [startNs, startFrom] = [BigInt(req.start), 'the requested start'];
   else {
-    const stored = await sources.storedMaxTs(target);
-    const recorded = stored === null ? await sources.recordedMaxTs(target) : null;
-    if (stored !== null) [startNs, startFrom] = [stored + 1n, 'the newest stored row'];
-    else if (recorded !== null) [startNs, startFrom] = [recorded + 1n, 'the coverage manifest (no local files)'];
+    // After the last covered instant; files alone (copied in, written before the manifest
+    // had intervals) can reach further, and then their newest row counts.
+    const [stored, covered] = await Promise.all([sources.storedMaxTs(target), sources.coveredEndNs(target)]);
+    if (covered !== null && (stored === null || covered > stored)) [startNs, startFrom] = [covered, 'the end of the covered range'];
+    else if (stored !== null) [startNs, startFrom] = [stored + 1n, 'the newest stored row'];
     else if (req.startIfEmpty === 'origin') [startNs, startFrom] = [await adapter.earliest(target, signal), `the exchange's earliest data (nothing stored yet)`];
     else if (req.startIfEmpty !== undefined) [startNs, startFrom] = [BigInt(req.startIfEmpty), "the job's start (nothing stored yet)"];
     else [startNs, startFrom] = [now - DEFAULT_LOOKBACK_NS[target.kind], 'the default look-back (nothing stored yet)'];

@@ -2,11 +2,12 @@
 // Rows stay inside the activity; the workflow only sees counts and times.
 import { Context } from '@temporalio/activity';
 import type { CheckedBackfill, WindowCheckpoint, WindowHeartbeat } from '../domain/job.ts';
+import type { Interval } from '../domain/intervals.ts';
 import type { OhlcRow, TradeRow } from '../domain/records.ts';
 import type { Target } from '../domain/target.ts';
 import { isoFromNs, nowNs } from '../domain/time.ts';
-import type { ExchangeAdapter, TransportLog } from '../sources/adapter.ts';
-import type { CoverageStore } from '../storage/coverage-store.ts';
+import type { ExchangeAdapter, Page, TransportLog } from '../sources/adapter.ts';
+import type { Coverage, CoverageStore } from '../storage/coverage-store.ts';
 import type { ParquetStore } from '../storage/parquet-store.ts';
 import { resolveBackfill, type ResolvedBackfill } from './backfill-range.ts';
 import { asActivityFailure } from './failures.ts';
@@ -53,7 +54,7 @@ export function createBackfillActivities(deps: BackfillDeps) {
           adapter,
           {
             storedMaxTs: (t) => deps.store.maxTs(t),
-            recordedMaxTs: async (t) => (await (await deps.coverage()).get(t))?.maxTs ?? null,
+            coveredEndNs: async (t) => lastCoveredEnd(await (await deps.coverage()).coverage(t)),
             nowNs: clock,
           },
           Context.current().cancellationSignal,
@@ -83,6 +84,16 @@ export function createBackfillActivities(deps: BackfillDeps) {
 async function recordCoverage(deps: BackfillDeps, target: Target): Promise<void> {
   const extent = await deps.store.stats(target);
   if (extent) await (await deps.coverage()).record(target, extent);
+}
+
+/** Where the dataset's covered intervals end, across sources; null when none are recorded. */
+function lastCoveredEnd(c: Coverage): bigint | null {
+  let end: bigint | null = null;
+  for (const set of Object.values(c)) {
+    const last = set[set.length - 1];
+    if (last && (end === null || last.endNs > end)) end = last.endNs;
+  }
+  return end;
 }
 
 function provenance(adapter: ExchangeAdapter) {
@@ -143,6 +154,7 @@ async function fetchWindow(deps: BackfillDeps, input: WindowInput): Promise<Wind
         beat.checkpoint = c;
         heartbeat();
       },
+      onCovered: async (w) => (await deps.coverage()).cover(input.target, 'rest', w),
     });
     // Still beating: the dataset's extent and the manifest may take seconds (a large
     // dataset, a first open), and a silent attempt would be timed out and redone.
@@ -174,6 +186,8 @@ export interface CopyOptions {
   onPage?: () => void;
   /** Called after each part is on disk, with the point to resume from. */
   onCheckpoint?: (c: WindowCheckpoint) => void;
+  /** Awaited after each part is on disk, with the span it covers whole (rows or none). */
+  onCovered?: (w: Interval) => Promise<void>;
 }
 
 /**
@@ -201,6 +215,7 @@ export async function copyWindow(deps: Pick<BackfillDeps, 'store' | 'adapter'>, 
     if (BigInt(state.committedNs) >= cut) return;
     await deps.store.write(input.target, rows as OhlcRow[] | TradeRow[], { startNs: BigInt(state.committedNs), endNs: cut }, provenance(adapter));
     buffer = buffer.slice(n);
+    await opts.onCovered?.({ startNs: BigInt(state.committedNs), endNs: cut });
     state.committedNs = String(cut);
     state.rows += rows.length;
     if (rows.length) state.lastTs = String(rows[rows.length - 1]!.ts);
@@ -209,13 +224,16 @@ export async function copyWindow(deps: Pick<BackfillDeps, 'store' | 'adapter'>, 
 
   const range = { startNs: BigInt(state.committedNs), endNs, signal: opts.signal, log: note };
   const pages = input.target.kind === 'ohlc' ? adapter.ohlcPages(input.target, range) : adapter.tradePages(input.target, range);
-  for await (const page of pages as AsyncIterable<{ rows: (OhlcRow | TradeRow)[] }>) {
+  // Where the window's history stops being final (an open candle); it is covered up to there.
+  let settledEndNs = endNs;
+  for await (const page of pages as AsyncIterable<Page<OhlcRow | TradeRow>>) {
     opts.onPage?.();
     state.pages++;
     for (const row of page.rows) buffer.push(row);
+    if (page.openFromNs !== undefined) settledEndNs = BigInt(page.openFromNs);
     // Cut at the newest ts: rows sharing it may continue on the next page.
     if (buffer.length >= FLUSH_ROWS) await flushBefore(buffer[buffer.length - 1]!.ts);
   }
-  await flushBefore(endNs);
+  await flushBefore(settledEndNs);
   return { rows: state.rows, pages: state.pages, lastTs: state.lastTs, log };
 }

@@ -14,6 +14,7 @@ import { handleError } from './errors.ts';
 import { eventRoutes } from './routes/events.ts';
 import { exchangeRoutes } from './routes/exchanges.ts';
 import { healthRoutes, type WorkerProbe } from './routes/health.ts';
+import { inventoryRoutes } from './routes/inventory.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { runRoutes } from './routes/runs.ts';
 import { scheduleRoutes } from './routes/schedules.ts';
@@ -66,7 +67,9 @@ export async function buildApi(o: ApiOptions): Promise<FastifyInstance> {
   const services = o.services;
   await app.register(healthRoutes, { services, localWorker: o.localWorker });
   await app.register(runRoutes, { services });
-  await app.register(jobRoutes, { services, jobs: o.jobs ?? (() => checkConfigJobs(services.config)) });
+  const jobs = o.jobs ?? (() => checkConfigJobs(services.config));
+  await app.register(jobRoutes, { services, jobs });
+  await app.register(inventoryRoutes, { services, jobs });
   await app.register(scheduleRoutes, { services });
   await app.register(exchangeRoutes, { services });
   await app.register(eventRoutes, { services });

@@ -5,6 +5,7 @@ import { ValidationError } from '../domain/errors.ts';
 import { VERSION } from '../version.ts';
 import type { BackfillFlags } from './backfill-command.ts';
 import { reportError } from './fail.ts';
+import type { InventoryFlags } from './inventory-command.ts';
 import type { ReadFlags } from './read-command.ts';
 import type { RunsFlags } from './runs-command.ts';
 import { setLogSink } from '../worker/log-sink.ts';
@@ -196,6 +197,18 @@ jobs
   .action(async () => {
     const { runJobsApply } = await import('./schedules-command.ts');
     await runJobsApply(await config(), COMMAND_LINE);
+  });
+
+program
+  .command('inventory')
+  .description('list every dataset stored (tracked by a job or not): rows, files, size, first and last ts, holes')
+  .option('--exchange <name>', 'only this exchange')
+  .option('--kind <kind>', 'only this dataset kind: ohlc-<span>, trades or book')
+  .option('--json', 'print it as JSON (ns as strings), as GET /api/inventory answers')
+  .addHelpText('after', '\nExample:\n  dccd inventory --kind ohlc-1m')
+  .action(async (o: InventoryFlags) => {
+    const { runInventory } = await import('./inventory-command.ts');
+    await runInventory(await config(), o);
   });
 
 const schedules = program.command('schedules').description('the Temporal Schedules of scheduled jobs (dccd/<job id>)');

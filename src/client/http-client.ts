@@ -6,6 +6,7 @@
 import { AlreadyRunning, DccdError, NoCapability, NotFound, ValidationError } from '../domain/errors.ts';
 import type { JobRun } from '../domain/job-run.ts';
 import type { JobSpec } from '../domain/job-spec.ts';
+import type { InventoryEntry } from '../jobs/inventory.ts';
 import type { ReconcileReport } from '../jobs/reconcile.ts';
 import type { RunEvent } from './run-events.ts';
 import type { RunFilter, RunPage } from './run-list.ts';
@@ -85,6 +86,11 @@ export class DccdClient {
 
   runJob(id: string): Promise<JobRun> {
     return this.#call('POST', `/api/jobs/${encodeURIComponent(id)}/run`);
+  }
+
+  async inventory(filter: { exchange?: string; kind?: string } = {}): Promise<InventoryEntry[]> {
+    const q = new URLSearchParams(Object.entries(filter).filter((e): e is [string, string] => e[1] !== undefined));
+    return (await this.#call<{ datasets: InventoryEntry[] }>('GET', `/api/inventory${q.size ? `?${q}` : ''}`)).datasets;
   }
 
   async listSchedules(): Promise<DccdSchedule[]> {

@@ -117,8 +117,11 @@ export function parseDatasetKind(text: string, field = 'kind'): Pick<Target, 'ki
 
 /** exchange/kind/SYMBOL: the dataset's identity, used for workflow and manifest ids. */
 export function datasetId(t: Target): string {
-  return `${t.exchange}/${datasetKind(t)}/${symbolSlug(t.symbol)}`;
+  return datasetIdOf(t.exchange, datasetKind(t), symbolSlug(t.symbol));
 }
+
+/** The same id from its parts as folder names hold them: ('binance', 'ohlc-1m', 'BTC-USDT'). */
+export const datasetIdOf = (exchange: string, kind: string, slug: string): string => `${exchange}/${kind}/${slug}`;
 
 /** Checks the shape rules that hold for every exchange: span present exactly for ohlc. */
 export function checkTarget(t: Target): Target {

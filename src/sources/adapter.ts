@@ -19,6 +19,11 @@ export interface Page<R> {
   rows: R[];
   /** Resume point after this page. */
   cursor: PageCursor;
+  /**
+   * Set on the last page when the walk stopped at history that is not final yet (a candle
+   * still open): the range is complete only up to here, and a later run must fetch from it.
+   */
+  openFromNs?: string;
 }
 
 export interface HistoryRange {

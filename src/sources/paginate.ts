@@ -76,25 +76,26 @@ export async function* paginateOhlc(
     const rows: OhlcRow[] = [];
     let next = from;
     let done = false;
+    let openFromNs: string | undefined;
     for (const row of raw) {
       if (row.ts < next) continue; // before the cursor, or delivered already
       const end = spanEnd(row.ts, opts.span);
       // A candle after the range, or one still open (and so every later one), ends the walk.
       if (row.ts >= range.endNs || end > closedBy) {
         done = true;
+        if (row.ts < range.endNs) openFromNs = String(row.ts);
         break;
       }
       rows.push(row);
       next = end;
     }
-    if (next === from) {
-      if (done) return;
+    if (next === from && !done) {
       stalls.add(from);
       continue;
     }
     stalls.reset();
     from = next;
-    yield { rows, cursor: { ns: next.toString() } };
+    if (rows.length > 0 || openFromNs !== undefined) yield { rows, cursor: { ns: next.toString() }, ...(openFromNs !== undefined && { openFromNs }) };
     if (done) return;
   }
 }

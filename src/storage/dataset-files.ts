@@ -6,10 +6,22 @@ import { join } from 'node:path';
 import type { Partition, Window } from './parquet-layout.ts';
 import { intersect, isTempFileName, parsePartFileName, parsePartitionName } from './parquet-layout.ts';
 import { guardStorage } from './storage-failure.ts';
+import { cmpInterval as cmpWindow } from '../domain/intervals.ts';
 
 export interface PartFile extends Window {
   path: string;
   partition: Partition;
+}
+
+/** DuckDB's and Node's words for a file listed a moment ago and deleted since by a concurrent write. */
+export const VANISHED_FILE = /No such file or directory|No files found|ENOENT/;
+
+export interface DatasetDir {
+  dir: string;
+  /** The folder names' values: 'ohlc-1m', 'binance', 'BTC-USDT'. */
+  datasetKind: string;
+  exchange: string;
+  symbolSlug: string;
 }
 
 /** What a folder holds; nothing when it does not exist. */
@@ -53,6 +65,28 @@ export async function listParts(datasetDir: string, range?: Window): Promise<Par
   return parts.sort(cmpWindow);
 }
 
+const KIND_FOLDER = /^(?:ohlc-\d{1,3}[smhdwM]|trades|book)$/;
+const EXCHANGE_FOLDER = /^exchange=([a-z0-9][a-z0-9_-]{0,31})$/;
+const SYMBOL_FOLDER = /^symbol=([A-Z0-9]{1,20}-[A-Z0-9]{1,20})$/;
+
+/** Every dataset folder in the layout {kind}/exchange={x}/symbol={S}, in name order; anything else is not a dataset. */
+export async function listDatasetDirs(dataPath: string): Promise<DatasetDir[]> {
+  const out: DatasetDir[] = [];
+  const folders = async (dir: string) => (await entries(dir)).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  for (const kind of await folders(dataPath)) {
+    if (!KIND_FOLDER.test(kind)) continue;
+    for (const ex of await folders(join(dataPath, kind))) {
+      const exchange = EXCHANGE_FOLDER.exec(ex)?.[1];
+      if (!exchange) continue;
+      for (const sym of await folders(join(dataPath, kind, ex))) {
+        const symbolSlug = SYMBOL_FOLDER.exec(sym)?.[1];
+        if (symbolSlug) out.push({ dir: join(dataPath, kind, ex, sym), datasetKind: kind, exchange, symbolSlug });
+      }
+    }
+  }
+  return out;
+}
+
 /** Temp files of interrupted writes anywhere under `root`, skipping dot-folders. */
 export async function findTempFiles(root: string): Promise<string[]> {
   const found: string[] = [];
@@ -62,10 +96,4 @@ export async function findTempFiles(root: string): Promise<string[]> {
     else if (e.isDirectory() && !e.name.startsWith('.')) found.push(...(await findTempFiles(path)));
   }
   return found;
-}
-
-export function cmpWindow(a: Window, b: Window): number {
-  if (a.startNs !== b.startNs) return a.startNs < b.startNs ? -1 : 1;
-  if (a.endNs !== b.endNs) return a.endNs < b.endNs ? -1 : 1;
-  return 0;
 }

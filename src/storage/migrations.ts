@@ -29,6 +29,24 @@ export const MIGRATIONS: readonly Migration[] = [
         CHECK (min_ts <= max_ts)
       )`,
   },
+  {
+    version: 2,
+    name: 'coverage intervals',
+    // Coverage as a set of half-open intervals per dataset and source ('rest', 'ws'), disjoint
+    // within a (dataset, source). Each extent recorded so far becomes one REST interval ending
+    // just after its newest row, which is what start=last resumed from before.
+    sql: `
+      CREATE TABLE dccd_coverage_intervals (
+        dataset_id text NOT NULL,
+        source text NOT NULL,
+        start_ns bigint NOT NULL,
+        end_ns bigint NOT NULL,
+        PRIMARY KEY (dataset_id, source, start_ns),
+        CHECK (start_ns < end_ns)
+      );
+      INSERT INTO dccd_coverage_intervals (dataset_id, source, start_ns, end_ns)
+        SELECT dataset_id, 'rest', min_ts, max_ts + 1 FROM dccd_coverage WHERE max_ts < 9223372036854775807`,
+  },
 ];
 
 /** Any constant of our own works: advisory lock keys are ours to choose ('dccd' in ASCII). */

@@ -10,15 +10,13 @@ import { join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { ValidationError } from '../domain/errors.ts';
+import type { Interval } from '../domain/intervals.ts';
 import { NS_PER_MS } from '../domain/time.ts';
 import type { Target } from '../domain/target.ts';
 import { checkTarget, datasetKind, spanApproxNs, symbolSlug } from '../domain/target.ts';
 
 /** Half-open [startNs, endNs). */
-export interface Window {
-  startNs: bigint;
-  endNs: bigint;
-}
+export type Window = Interval;
 
 export type PartitionGrain = 'day' | 'month' | 'year';
 

@@ -14,7 +14,10 @@ import { checkTarget } from '../domain/target.ts';
 import { isoFromNs, nowNs } from '../domain/time.ts';
 import { collectBatch, toArrowTable, toRows } from './column-batch.ts';
 import type { ColumnBatch } from './column-batch.ts';
-import { findTempFiles, listPartitions, listParts, listPartsIn } from './dataset-files.ts';
+import { VANISHED_FILE, findTempFiles, listDatasetDirs, listPartitions, listParts, listPartsIn } from './dataset-files.ts';
+import type { DatasetDir } from './dataset-files.ts';
+import { FooterCache } from './part-footers.ts';
+import type { PartSummary } from './part-footers.ts';
 import type { PartFile } from './dataset-files.ts';
 import { DuckDBEngine } from './duckdb.ts';
 import { fileExists, makeDirs, removeEmptyDirs, syncDir, syncFile } from './durable-files.ts';
@@ -72,7 +75,6 @@ const COPY_OPTIONS = 'FORMAT parquet, COMPRESSION zstd, PARQUET_VERSION v2, ROW_
 const TEMP_MIN_AGE_MS = 60_000;
 /** A reader lists parts, then opens them; a concurrent write may delete one in between. */
 const READ_ATTEMPTS = 3;
-const VANISHED = /No such file or directory|No files found/;
 const ALL_TIME: Window = { startNs: -(2n ** 63n), endNs: 2n ** 63n - 1n };
 
 let lastStamp = 0n;
@@ -88,6 +90,7 @@ export class ParquetStore {
   readonly #locks = new KeyedLock();
   /** Temp files this store is writing right now; cleanTemp leaves them alone. */
   readonly #inFlight = new Set<string>();
+  #footers: FooterCache | undefined;
   /** Settles once the data folder is in the current layout (layout-migration.ts). */
   #layout: Promise<void> | undefined;
 
@@ -226,6 +229,21 @@ export class ParquetStore {
       removed++;
     }
     return removed;
+  }
+
+  /**
+   * Every dataset folder in the data path with what its parts hold, from their footers
+   * (cached on size and mtime, so only new or changed files are opened).
+   */
+  async datasets(): Promise<Array<DatasetDir & { parts: PartSummary[] }>> {
+    await this.#ready();
+    const cache = (this.#footers ??= new FooterCache(this.dataPath));
+    return this.#engine.use(async (conn) => {
+      const out: Array<DatasetDir & { parts: PartSummary[] }> = [];
+      for (const d of await listDatasetDirs(this.dataPath)) out.push({ ...d, parts: await cache.summarize(conn, await listParts(d.dir)) });
+      await cache.save(new Set(out.flatMap((d) => d.parts.map((p) => p.path))));
+      return out;
+    });
   }
 
   /** Deletes every file of a dataset. */
@@ -508,7 +526,7 @@ async function retryVanished<T>(fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
     } catch (e) {
-      if (attempt >= READ_ATTEMPTS || !(e instanceof Error) || !VANISHED.test(e.message)) throw e;
+      if (attempt >= READ_ATTEMPTS || !(e instanceof Error) || !VANISHED_FILE.test(e.message)) throw e;
     }
   }
 }

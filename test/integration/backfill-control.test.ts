@@ -123,26 +123,31 @@ test('a permanent error fails the run at once with a readable message; transient
   assert.match(log, /50\d from binance, retry \d+\/\d+ in [\d.]+ m?s/);
 });
 
-test('after the local files are deleted, start=last fetches only what is newer than the coverage manifest records', async () => {
+test('after the local files are deleted, start=last continues after the covered range the manifest records', async () => {
   const env = await backfillEnv();
   const first = await startBackfill(env.services, { target: OHLC, start: '2024-01-01', end: '2024-01-10' });
-  assert.equal((await runResult(await startedHandle(env.services, first), first.runId)).state, 'completed');
+  const firstResult = await runResult(await startedHandle(env.services, first), first.runId);
+  assert.equal(firstResult.state, 'completed');
   const stored = await env.services.store.stats(OHLC);
-  const recorded = await (await env.services.coverage()).get(OHLC);
+  const coverage = await env.services.coverage();
+  const recorded = await coverage.get(OHLC);
   assert.deepEqual({ minTs: recorded!.minTs, maxTs: recorded!.maxTs, rows: recorded!.rows }, stored);
+  // The range fetched whole, window by window, merged into one interval.
+  assert.deepEqual(await coverage.coverage(OHLC), { rest: [{ startNs: BigInt(firstResult.startNs!), endNs: BigInt(firstResult.endNs!) }] });
 
   await env.services.store.drop(OHLC);
   const again = await startBackfill(env.services, { target: OHLC, start: 'last', end: '2024-01-15' });
   const result = await runResult(await startedHandle(env.services, again), again.runId);
   assert.equal(result.state, 'completed');
-  assert.equal(result.startNs, String(recorded!.maxTs + 1n));
-  const truth = env.sim.truth({ exchange: 'binance', symbol: 'BTCUSDT', kind: 'ohlc', span: '1m', start: String(recorded!.maxTs + 1n), end: '2024-01-15' });
+  assert.equal(result.startNs, firstResult.endNs);
+  const truth = env.sim.truth({ exchange: 'binance', symbol: 'BTCUSDT', kind: 'ohlc', span: "1m", start: firstResult.endNs!, end: '2024-01-15' });
   assert.equal(result.rowsWritten, truth.rows);
   assert.equal((await env.services.store.stats(OHLC))!.rows, truth.rows, 'only the newer rows were fetched');
-  // The manifest only widens: it still reaches back to the first run's start.
-  const widened = await (await env.services.coverage()).get(OHLC);
+  // The manifest only grows: it still reaches back to the first run's start, in one interval.
+  const widened = await coverage.get(OHLC);
   assert.equal(widened!.minTs, recorded!.minTs);
   assert.equal(widened!.maxTs, BigInt(truth.last_ts!));
+  assert.deepEqual(await coverage.coverage(OHLC), { rest: [{ startNs: BigInt(firstResult.startNs!), endNs: BigInt(result.endNs!) }] });
 });
 
 test('a window that takes longer than the heartbeat timeout before its first part completes on its first attempt', { timeout: 90_000 }, async () => {

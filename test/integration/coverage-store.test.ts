@@ -173,31 +173,81 @@ for (const backend of testBackends()) {
     assert.deepEqual(await store.list(), []);
   });
 
+  const versions = MIGRATIONS.map((m) => m.version);
+  const next = versions[versions.length - 1]! + 1;
+
   test(name('migrations apply once each; a newer list applies only its new ones'), async (t) => {
     const db = await openSql((await freshDatabase(backend, t)).options, t);
-    const note: Migration = { version: 2, name: 'test_note', sql: 'ALTER TABLE dccd_coverage ADD COLUMN note text' };
-    assert.deepEqual(await migrate(db), [1]);
+    const note: Migration = { version: next, name: 'test_note', sql: 'ALTER TABLE dccd_coverage ADD COLUMN note text' };
+    assert.deepEqual(await migrate(db), versions);
     assert.deepEqual(await migrate(db), []);
-    assert.deepEqual(await migrate(db, [...MIGRATIONS, note]), [2]);
+    assert.deepEqual(await migrate(db, [...MIGRATIONS, note]), [next]);
     assert.deepEqual(await migrate(db, [...MIGRATIONS, note]), []);
     assert.deepEqual(await db.query('SELECT version, name FROM dccd_schema_migrations ORDER BY version'), [
-      { version: 1, name: 'coverage' },
-      { version: 2, name: 'test_note' },
+      ...MIGRATIONS.map((m) => ({ version: m.version, name: m.name })),
+      { version: next, name: 'test_note' },
     ]);
     await db.query(`INSERT INTO dccd_coverage VALUES ('x', 'binance', 'X/Y', 'trades', 1, 2, 3, now(), 'note')`);
-    await assert.rejects(migrate(db, [note, ...MIGRATIONS]), /migration 'coverage': version 1 must be an integer above 2/);
+    await assert.rejects(migrate(db, [note, ...MIGRATIONS]), new RegExp(`migration 'coverage': version 1 must be an integer above ${next}`));
+  });
+
+  test(name('each extent recorded before coverage had intervals becomes one REST interval ending after its newest row'), async (t) => {
+    const { options } = await freshDatabase(backend, t);
+    const db = await openSqlDatabase(options);
+    await migrate(db, MIGRATIONS.slice(0, 1));
+    await db.query(`INSERT INTO dccd_coverage VALUES ('binance/ohlc-1m/BTC-USDT', 'binance', 'BTC/USDT', 'ohlc-1m', $1, $2, 2, now())`, [T0, T0 + MINUTE]);
+    await db.close();
+    const store = await openStore(options, t);
+    assert.deepEqual(await store.coverage(BTC_1M), { rest: [{ startNs: T0, endNs: T0 + MINUTE + 1n }] });
+    assert.deepEqual(withoutTime((await store.get(BTC_1M))!), { datasetId: 'binance/ohlc-1m/BTC-USDT', exchange: 'binance', symbol: 'BTC/USDT', kind: 'ohlc-1m', minTs: T0, maxTs: T0 + MINUTE, rows: 2 });
+  });
+
+  test(name('coverage merges what overlaps or touches, per source, and keeps the gaps between'), async (t) => {
+    const store = await freshStore(backend, t);
+    const at = (a: number, b: number) => ({ startNs: T0 + BigInt(a) * MINUTE, endNs: T0 + BigInt(b) * MINUTE });
+    assert.deepEqual(await store.coverage(BTC_1M), {});
+    for (const w of [at(0, 10), at(20, 30), at(10, 12), at(25, 40), at(50, 60)]) await store.cover(BTC_1M, 'rest', w);
+    await store.cover(BTC_1M, 'ws', at(11, 21));
+    await store.cover(ETH_TRADES, 'rest', at(0, 1));
+    assert.deepEqual(await store.coverage(BTC_1M), { rest: [at(0, 12), at(20, 40), at(50, 60)], ws: [at(11, 21)] });
+    await store.cover(BTC_1M, 'rest', at(5, 55));
+    assert.deepEqual(await store.coverage(BTC_1M), { rest: [at(0, 60)], ws: [at(11, 21)] });
+    const all = await store.coverageOfAll();
+    assert.deepEqual([...all.keys()], ['binance/ohlc-1m/BTC-USDT', 'binance/trades/ETH-USDT']);
+    assert.deepEqual(all.get('binance/trades/ETH-USDT'), { rest: [at(0, 1)] });
+  });
+
+  test(name('40 concurrent covers of interleaved windows end as their exact union, disjoint'), async (t) => {
+    const store = await freshStore(backend, t);
+    // Windows [2i, 2i+1) for i < 20 and then [2i+1, 2i+2) for i < 19: together one interval [0, 39).
+    const windows = [...Array.from({ length: 20 }, (_, i) => [2 * i, 2 * i + 1]), ...Array.from({ length: 19 }, (_, i) => [2 * i + 1, 2 * i + 2]), [0, 3]];
+    await Promise.all(windows.map(([a, b]) => store.cover(BTC_1M, 'rest', { startNs: T0 + BigInt(a!) * MINUTE, endNs: T0 + BigInt(b!) * MINUTE })));
+    assert.deepEqual(await store.coverage(BTC_1M), { rest: [{ startNs: T0, endNs: T0 + 39n * MINUTE }] });
+  });
+
+  test(name('a bad interval or source is refused naming the field, and nothing is recorded'), async (t) => {
+    const store = await freshStore(backend, t);
+    const cases: Array<[string, Promise<void>]> = [
+      ['endNs', store.cover(BTC_1M, 'rest', { startNs: T0, endNs: T0 })],
+      ['endNs', store.cover(BTC_1M, 'rest', { startNs: T0, endNs: 2n ** 63n })],
+      ['startNs', store.cover(BTC_1M, 'rest', { startNs: 1 as unknown as bigint, endNs: T0 })],
+      ['source', store.cover(BTC_1M, 'ftp' as 'rest', { startNs: T0, endNs: T0 + 1n })],
+      ['span', store.cover({ ...BTC_1M, span: undefined }, 'rest', { startNs: T0, endNs: T0 + 1n })],
+    ];
+    for (const [field, p] of cases) await assert.rejects(p, (e: unknown) => e instanceof ValidationError && e.field === field);
+    assert.deepEqual([...(await store.coverageOfAll()).keys()], []);
   });
 
   test(name('a failing migration leaves the schema as it was'), async (t) => {
     const db = await openSql((await freshDatabase(backend, t)).options, t);
-    const created: Migration = { version: 2, name: 'test_created', sql: 'CREATE TABLE dccd_test_created (id int)' };
-    const broken: Migration = { version: 3, name: 'test_broken', sql: 'ALTER TABLE dccd_no_such_table ADD COLUMN x int' };
+    const created: Migration = { version: next, name: 'test_created', sql: 'CREATE TABLE dccd_test_created (id int)' };
+    const broken: Migration = { version: next + 1, name: 'test_broken', sql: 'ALTER TABLE dccd_no_such_table ADD COLUMN x int' };
     await assert.rejects(migrate(db, [...MIGRATIONS, created, broken]), /dccd_no_such_table/);
     const tables = await db.query<{ name: string | null }>(
       `SELECT to_regclass('dccd_schema_migrations')::text AS name UNION ALL SELECT to_regclass('dccd_test_created')::text`,
     );
     assert.deepEqual(tables, [{ name: null }, { name: null }]);
-    assert.deepEqual(await migrate(db, [...MIGRATIONS, created]), [1, 2]);
+    assert.deepEqual(await migrate(db, [...MIGRATIONS, created]), [...versions, next]);
   });
 
   test(name('openers migrating at the same time apply each migration once'), async (t) => {
@@ -206,8 +256,8 @@ for (const backend of testBackends()) {
     // A real Postgres takes several processes at once; embedded Postgres, concurrent calls of one.
     const others = backend.shared ? await Promise.all([1, 2, 3].map(() => openSql(options, t))) : [first, first, first];
     const applied = await Promise.all([first, ...others].map((db) => migrate(db)));
-    assert.deepEqual(applied.flat(), [1]);
-    assert.deepEqual(await first.query('SELECT version FROM dccd_schema_migrations'), [{ version: 1 }]);
+    assert.deepEqual(applied.flat(), versions);
+    assert.deepEqual(await first.query('SELECT version FROM dccd_schema_migrations ORDER BY version'), versions.map((version) => ({ version })));
   });
 
   test(name('a re-opened store keeps its extents and applies no migration again'), async (t) => {
@@ -219,7 +269,7 @@ for (const backend of testBackends()) {
     assert.deepEqual(await reopened.get(BTC_1M), recorded);
     await reopened.close();
     const db = await openSql(options, t);
-    assert.deepEqual(await db.query('SELECT version FROM dccd_schema_migrations'), [{ version: 1 }]);
+    assert.deepEqual(await db.query('SELECT version FROM dccd_schema_migrations ORDER BY version'), versions.map((version) => ({ version })));
     assert.deepEqual(await migrate(db), []);
   });
 }

@@ -81,6 +81,21 @@ test('ohlc: the still-open candle is never yielded and ends the walk', async () 
   assert.deepEqual(rows, data.slice(0, 300));
   assert.equal(calls.length, 1);
   assert.equal(pages.at(-1)!.cursor.ns, String(minutes(300)));
+  // The range is complete only up to the open candle, so the next run starts there.
+  assert.equal(pages.at(-1)!.openFromNs, String(minutes(300)));
+  assert.ok(pages.slice(0, -1).every((p) => p.openFromNs === undefined));
+});
+
+test('ohlc: an open candle right at the cursor ends the walk with an empty page saying where history is open', async () => {
+  const data = candles(10);
+  const { rows, pages } = await collect(paginateOhlc(venue(data), { startNs: minutes(5), endNs: minutes(10) }, { ...ohlcOpts, now: () => minutes(5) + 1n }));
+  assert.deepEqual(rows, []);
+  assert.deepEqual(pages, [{ rows: [], cursor: { ns: String(minutes(5)) }, openFromNs: String(minutes(5)) }]);
+});
+
+test('ohlc: a walk that reaches the end of a closed range says nothing of open history', async () => {
+  const { pages } = await collect(paginateOhlc(venue(candles(3000)), { startNs: T0, endNs: minutes(2500) }, ohlcOpts));
+  assert.ok(pages.every((p) => p.openFromNs === undefined));
 });
 
 test('ohlc: a candle that ends exactly now is closed', async () => {
