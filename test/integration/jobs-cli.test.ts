@@ -88,6 +88,13 @@ test('dccd start applies the jobs as schedules; jobs apply applies an edit; a on
     assert.equal((await schedulesCli.exited).code, 0);
     assert.deepEqual(JSON.parse(schedulesCli.output()), await client.listSchedules());
     assert.deepEqual(await client.listSchedules(), await listSchedules(direct));
+    // Inventory through the daemon (it holds the embedded manifest): the CLI prints what the API answers.
+    const inventoryCli = runDccd(['inventory', '--json', '--config', config], env);
+    assert.equal((await inventoryCli.exited).code, 0, inventoryCli.output());
+    const stored = await client.inventory();
+    assert.deepEqual(JSON.parse(inventoryCli.output()).datasets, stored);
+    const bnb = stored.find((d) => d.datasetId === 'binance/ohlc-1h/BNB-BTC')!;
+    assert.deepEqual({ rows: bnb.rows, jobs: bnb.jobs, holes: bnb.holes }, { rows: 24, jobs: ['backfill:binance:BNB-BTC:ohlc-1h'], holes: [] });
   } finally {
     await direct.close();
   }
