@@ -15,6 +15,7 @@ import { eventRoutes } from './routes/events.ts';
 import { exchangeRoutes } from './routes/exchanges.ts';
 import { healthRoutes, type WorkerProbe } from './routes/health.ts';
 import { jobRoutes } from './routes/jobs.ts';
+import { readRoutes } from './routes/read.ts';
 import { runRoutes } from './routes/runs.ts';
 import { scheduleRoutes } from './routes/schedules.ts';
 
@@ -70,6 +71,7 @@ export async function buildApi(o: ApiOptions): Promise<FastifyInstance> {
   await app.register(scheduleRoutes, { services });
   await app.register(exchangeRoutes, { services });
   await app.register(eventRoutes, { services });
+  await app.register(readRoutes, { services });
   return app;
 }
 
