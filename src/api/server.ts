@@ -16,6 +16,7 @@ import { exchangeRoutes } from './routes/exchanges.ts';
 import { healthRoutes, type WorkerProbe } from './routes/health.ts';
 import { inventoryRoutes } from './routes/inventory.ts';
 import { jobRoutes } from './routes/jobs.ts';
+import { readRoutes } from './routes/read.ts';
 import { runRoutes } from './routes/runs.ts';
 import { scheduleRoutes } from './routes/schedules.ts';
 
@@ -73,6 +74,7 @@ export async function buildApi(o: ApiOptions): Promise<FastifyInstance> {
   await app.register(scheduleRoutes, { services });
   await app.register(exchangeRoutes, { services });
   await app.register(eventRoutes, { services });
+  await app.register(readRoutes, { services });
   return app;
 }
 

@@ -244,7 +244,7 @@ program
   .option('-s, --span <span>', 'candle span for --kind ohlc')
   .option('--start <time>', 'a date, a date-time or ns (default: the first row)')
   .option('--end <time>', 'exclusive (default: after the last row)')
-  .option('-f, --format <format>', 'csv, json (an array), jsonl (one object per line) or parquet; ts as ISO text and ts_ns as a string', 'csv')
+  .option('-f, --format <format>', 'csv, json (an array), jsonl (one object per line), arrow (an Arrow IPC stream) or parquet; ts as ISO text and ts_ns as a string', 'csv')
   .option('-o, --out <file>', 'write to a file (written whole, then renamed into place) instead of stdout')
   .addHelpText(
     'after',

@@ -7,6 +7,7 @@ import { AlreadyRunning, DccdError, NoCapability, NotFound, ValidationError } fr
 import type { JobRun } from '../domain/job-run.ts';
 import type { JobSpec } from '../domain/job-spec.ts';
 import type { InventoryEntry } from '../jobs/inventory.ts';
+import type { ReadFormat, ReadRequest } from '../jobs/read.ts';
 import type { ReconcileReport } from '../jobs/reconcile.ts';
 import type { RunEvent } from './run-events.ts';
 import type { RunFilter, RunPage } from './run-list.ts';
@@ -117,6 +118,17 @@ export class DccdClient {
         if (type && data !== undefined) yield { type, data: JSON.parse(data) } as RunEvent;
       }
     }
+  }
+
+  /**
+   * A range of a dataset (GET /api/read) as the bytes of `format` (json unless given), to be
+   * read as they arrive; `note` says why a read has no rows. Aborting `signal` ends the read.
+   */
+  async read(q: ReadRequest & { format?: ReadFormat }, signal?: AbortSignal): Promise<{ body: ReadableStream<Uint8Array>; note: string | null }> {
+    const query = new URLSearchParams(Object.entries(q).filter((e): e is [string, string] => e[1] !== undefined));
+    const res = await fetch(`${this.#base}/api/read?${query}`, { headers: this.#headers, signal });
+    if (!res.ok) throw errorOf(res.status, await res.json().catch(() => ({})));
+    return { body: res.body!, note: res.headers.get('x-dccd-note') };
   }
 
   async #call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {

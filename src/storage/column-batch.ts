@@ -2,7 +2,7 @@
 // table (ts as Timestamp(ns) with no time zone) and plain row objects. Values go straight
 // from DuckDB's vectors into typed arrays; no per-row object is made unless rows are asked for.
 import * as arrow from 'apache-arrow';
-import type { DuckDBMaterializedResult, DuckDBVector } from '@duckdb/node-api';
+import type { DuckDBDataChunk, DuckDBVector } from '@duckdb/node-api';
 import type { Kind } from '../domain/target.ts';
 import type { RowsByKind } from '../domain/records.ts';
 import type { Codec, Column } from './parquet-columns.ts';
@@ -10,7 +10,7 @@ import { KIND_COLUMNS } from './parquet-columns.ts';
 
 type Values = BigInt64Array | Float64Array | Int32Array | Uint8Array | string[];
 
-interface ColumnData {
+export interface ColumnData {
   col: Column;
   values: Values;
   /** Arrow validity bitmap (bit set = value present); undefined when nothing is null. */
@@ -40,9 +40,9 @@ function allocate(codec: Codec, n: number): Values {
   }
 }
 
-/** Collects a result whose columns are readSelectSql(kind)'s. */
-export function collectBatch(kind: Kind, result: DuckDBMaterializedResult): ColumnBatch {
-  const length = result.rowCount;
+/** Collects chunks of a result whose columns are readSelectSql(kind)'s, in their order. */
+export function collectBatch(kind: Kind, chunks: readonly DuckDBDataChunk[]): ColumnBatch {
+  const length = chunks.reduce((n, chunk) => n + chunk.rowCount, 0);
   const columns: ColumnData[] = KIND_COLUMNS[kind].map((col) => ({
     col,
     values: allocate(col.codec, length),
@@ -50,8 +50,7 @@ export function collectBatch(kind: Kind, result: DuckDBMaterializedResult): Colu
     nullCount: 0,
   }));
   let offset = 0;
-  for (let k = 0; k < result.chunkCount; k++) {
-    const chunk = result.getChunk(k);
+  for (const chunk of chunks) {
     columns.forEach((c, ci) => copyVector(chunk.getColumnVector(ci), c, offset, length));
     offset += chunk.rowCount;
   }
@@ -96,6 +95,12 @@ function markNull(c: ColumnData, i: number, length: number): void {
 }
 
 const isValid = (c: ColumnData, i: number): boolean => !c.valid || (c.valid[i >> 3]! & (1 << (i & 7))) !== 0;
+
+/** Row i of a column as its natural JS value: ns and int64 as bigint, a side as its text. */
+export function valueAt(c: ColumnData, i: number): bigint | number | string | null {
+  if (!isValid(c, i)) return null;
+  return c.col.codec === 'enum' ? c.col.values[c.values[i] as number]! : c.values[i]!;
+}
 
 // ---- Arrow -----------------------------------------------------------------------------------
 
@@ -150,11 +155,16 @@ function arrowData(c: ColumnData, length: number): arrow.Data {
   }
 }
 
-export function toArrowTable(batch: ColumnBatch): arrow.Table {
-  const schema = arrowSchema(batch.kind);
+/** The batch as one Arrow record batch of `schema` (arrowSchema(batch.kind), passed in so batches of one stream share it). */
+export function toRecordBatch(batch: ColumnBatch, schema: arrow.Schema = arrowSchema(batch.kind)): arrow.RecordBatch {
   const children = batch.columns.map((c) => arrowData(c, batch.length));
   const data = arrow.makeData({ type: new arrow.Struct(schema.fields), length: batch.length, nullCount: 0, children });
-  return new arrow.Table(schema, new arrow.RecordBatch(schema, data));
+  return new arrow.RecordBatch(schema, data);
+}
+
+export function toArrowTable(batch: ColumnBatch): arrow.Table {
+  const rb = toRecordBatch(batch);
+  return new arrow.Table(rb.schema, rb);
 }
 
 // ---- rows ------------------------------------------------------------------------------------

@@ -32,6 +32,19 @@ export class DuckDBEngine {
     }
   }
 
+  /**
+   * Yields what `fn` yields, with a connection no one else uses until the consumer has taken
+   * the last item or stopped early (return() or a throw hands the connection back too).
+   */
+  async *hold<T>(fn: (c: DuckDBConnection) => AsyncIterable<T>): AsyncGenerator<T> {
+    const c = await this.#acquire();
+    try {
+      yield* fn(c);
+    } finally {
+      this.#release(c);
+    }
+  }
+
   /** Waits for running statements, then closes every connection and the database. */
   async close(): Promise<void> {
     if (this.#closed) return;

@@ -2,7 +2,8 @@
 // through DuckDB. ts is stored as TIMESTAMP(NANOS) without the UTC-adjusted flag (DuckDB
 // TIMESTAMP_NS): DuckDB 1.5 reads flagged nanosecond columns as microseconds
 // (research/parquet-bench.md), so "UTC" is recorded in each file's key-value metadata instead.
-import { rename, rm, stat } from 'node:fs/promises';
+import { open, rename, rm, stat } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
 import { basename, dirname, join } from 'node:path';
 import { DuckDBDataChunk, DuckDBVector, quotedIdentifier, quotedString } from '@duckdb/node-api';
 import type { DuckDBConnection } from '@duckdb/node-api';
@@ -44,6 +45,7 @@ import {
 import type { Window } from './parquet-layout.ts';
 import { contains, datasetDir, intersect, partFileName, partitionGrain, partitionsCovering, tempFileName, tempFileWriter } from './parquet-layout.ts';
 import { hasOverlap, visibleWindows } from './part-precedence.ts';
+import { SLICE_BYTES, sliceCuts } from './read-slices.ts';
 import { guardStorage } from './storage-failure.ts';
 import { isAlive } from '../process-alive.ts';
 
@@ -76,6 +78,17 @@ const TEMP_MIN_AGE_MS = 60_000;
 /** A reader lists parts, then opens them; a concurrent write may delete one in between. */
 const READ_ATTEMPTS = 3;
 const ALL_TIME: Window = { startNs: -(2n ** 63n), endNs: 2n ** 63n - 1n };
+/** Rows per batch a streamed read yields at most: its memory, whatever the range. */
+export const READ_BATCH_ROWS = 1 << 16;
+
+export interface StreamOptions {
+  /** Ends the read: a statement running for it is interrupted. */
+  signal?: AbortSignal;
+  /** At most this many rows per batch (READ_BATCH_ROWS). */
+  batchRows?: number;
+  /** Parquet bytes per query (read-slices.ts); tests lower it to get many slices. */
+  sliceBytes?: number;
+}
 
 let lastStamp = 0n;
 /** Strictly increasing within the process, so two writes never share a rank. */
@@ -159,24 +172,66 @@ export class ParquetStore {
 
   /**
    * Writes the rows read() would return into one Parquet file at `outPath` (same columns
-   * and footer conventions), through a temp file renamed into place.
+   * and footer conventions), through a temp file renamed into place. Returns the row count.
    */
-  async exportParquet(target: Target, outPath: string, startNs?: bigint, endNs?: bigint): Promise<void> {
+  async exportParquet(target: Target, outPath: string, startNs?: bigint, endNs?: bigint): Promise<number> {
     const t = checkTarget(target);
     const tmp = join(dirname(outPath), tempFileName());
     const kv = { [KV.timezone]: 'UTC', [KV.schema]: SCHEMA_VERSION };
     await this.#ready();
-    await guardStorage(outPath, async () => {
+    return guardStorage(outPath, async () => {
       try {
-        await this.#engine.use((conn) =>
+        const copied = await this.#engine.use((conn) =>
           retryVanished(async () => conn.run(copySql(await this.#rangeSql(conn, t, startNs, endNs, fileColumnsSql(t.kind)), tmp, kv))),
         );
         await syncFile(tmp);
         await rename(tmp, outPath);
+        return copied.rowsChanged;
       } finally {
         await rm(tmp, { force: true });
       }
     });
+  }
+
+  /**
+   * The Parquet file exportParquet() would write, as a stream of its bytes. The file is made
+   * under {data}/.dccd/ and unlinked as soon as it is open, so nothing is left behind however
+   * the stream ends (on a system that cannot unlink an open file, once the stream closes).
+   */
+  async parquetStream(target: Target, startNs?: bigint, endNs?: bigint): Promise<{ rows: number; stream: Readable }> {
+    const dir = join(this.dataPath, '.dccd', 'exports');
+    const path = join(dir, `export-${tempFileName()}`);
+    await guardStorage(dir, () => makeDirs(dir));
+    try {
+      const rows = await this.exportParquet(target, path, startNs, endNs);
+      const file = await open(path);
+      const unlinked = await rm(path).then(() => true, () => false);
+      const stream = file.createReadStream();
+      if (!unlinked) stream.once('close', () => void rm(path, { force: true }));
+      return { rows, stream };
+    } catch (e) {
+      await rm(path, { force: true });
+      throw e;
+    }
+  }
+
+  /**
+   * The rows read() would return, in batches of at most `batchRows`, holding one batch in
+   * memory whatever the range. The range is read in slices (read-slices.ts), each one query
+   * that lists its parts when it starts, so rows are ordered and de-duplicated as by read().
+   * A slice whose files vanished under a concurrent write is retried until its first rows
+   * come out, and only then: none of its rows has been given out yet. The consumer holds a
+   * DuckDB connection until it has taken the last batch or stopped (return(), or `signal`).
+   */
+  async *stream(target: Target, startNs?: bigint, endNs?: bigint, o: StreamOptions = {}): AsyncGenerator<ColumnBatch> {
+    const t = checkTarget(target);
+    await this.#ready();
+    const dir = this.datasetPath(t);
+    const range = { startNs: startNs ?? ALL_TIME.startNs, endNs: endNs ?? ALL_TIME.endNs };
+    const parts = range.startNs < range.endNs ? await listParts(dir, range) : [];
+    const sized = await Promise.all(parts.map(async (p) => ({ ...p, bytes: (await stat(p.path).catch(() => undefined))?.size ?? 0 })));
+    const bounds = [startNs, ...sliceCuts(sized, o.sliceBytes ?? SLICE_BYTES), endNs];
+    yield* this.#engine.hold((conn) => this.#streamSlices(conn, t, bounds, o));
   }
 
   /**
@@ -395,8 +450,53 @@ export class ParquetStore {
     const t = checkTarget(target);
     await this.#ready();
     return this.#engine.use((conn) =>
-      retryVanished(async () => collectBatch(t.kind, await conn.run(await this.#rangeSql(conn, t, startNs, endNs, readSelectSql(t.kind))))),
+      retryVanished(async () => {
+        const result = await conn.run(await this.#rangeSql(conn, t, startNs, endNs, readSelectSql(t.kind)));
+        return collectBatch(t.kind, Array.from({ length: result.chunkCount }, (_, k) => result.getChunk(k)));
+      }),
     );
+  }
+
+  /** The slices between consecutive `bounds` (undefined: open-ended), one after the other. */
+  async *#streamSlices(conn: DuckDBConnection, t: Target, bounds: (bigint | undefined)[], o: StreamOptions): AsyncGenerator<ColumnBatch> {
+    const interrupt = () => conn.interrupt();
+    o.signal?.addEventListener('abort', interrupt);
+    try {
+      for (let i = 0; i + 1 < bounds.length; i++) {
+        o.signal?.throwIfAborted();
+        yield* this.#streamSlice(conn, t, bounds[i], bounds[i + 1], o.batchRows ?? READ_BATCH_ROWS);
+      }
+    } finally {
+      o.signal?.removeEventListener('abort', interrupt);
+    }
+  }
+
+  /** The rows of one slice [startNs, endNs), in batches of at most `batchRows` (or one chunk, if larger). */
+  async *#streamSlice(conn: DuckDBConnection, t: Target, startNs: bigint | undefined, endNs: bigint | undefined, batchRows: number): AsyncGenerator<ColumnBatch> {
+    const { result, first } = await retryVanished(async () => {
+      const r = await conn.stream(await this.#rangeSql(conn, t, startNs, endNs, readSelectSql(t.kind)));
+      return { result: r, first: await r.fetchChunk() };
+    });
+    let finished = false;
+    try {
+      let chunks: DuckDBDataChunk[] = [];
+      let rows = 0;
+      for (let chunk = first; chunk && chunk.rowCount > 0; chunk = await result.fetchChunk()) {
+        if (rows > 0 && rows + chunk.rowCount > batchRows) {
+          yield collectBatch(t.kind, chunks);
+          chunks = [];
+          rows = 0;
+        }
+        chunks.push(chunk);
+        rows += chunk.rowCount;
+      }
+      finished = true;
+      if (rows > 0) yield collectBatch(t.kind, chunks);
+    } finally {
+      // A result left open keeps its sorted rows until the connection's next statement;
+      // one now ends it, so a consumer that stopped early frees them at once.
+      if (!finished) await conn.run('SELECT 1').catch(() => undefined);
+    }
   }
 
   /** SELECT `columns` of the rows in [startNs, endNs), in ORDER_BY order; lists the parts it reads. */

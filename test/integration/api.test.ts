@@ -103,6 +103,14 @@ test('bad requests are 4xx naming the field, and start nothing', async () => {
     ['POST', '/api/backfill', 'not json at all', 415, null],
     ['POST', '/api/backfill', { ...BTC_1H, note: big }, 413, null],
     ['POST', '/api/backfill', {}, 400, 'body.exchange'],
+    ['GET', '/api/read?exchange=binance&symbol=BTCUSDT&kind=trades&format=xlsx', undefined, 400, 'format'],
+    ['GET', '/api/read?exchange=nyse&symbol=BTCUSDT&kind=trades', undefined, 400, 'exchange'],
+    ['GET', '/api/read?exchange=binance&symbol=..%2F..%2Fetc%2Fpasswd&kind=trades', undefined, 400, 'symbol'],
+    ['GET', '/api/read?exchange=binance&symbol=NOTAPAIR&kind=trades', undefined, 400, 'symbol'],
+    ['GET', '/api/read?exchange=binance&symbol=BTCUSDT&kind=trades&start=2024-01-02&end=2024-01-01', undefined, 400, 'end'],
+    ['GET', '/api/read?exchange=binance&symbol=BTCUSDT&kind=ohlc', undefined, 400, 'span'],
+    ['GET', '/api/read?exchange=binance&symbol=BTCUSDT&kind=trades&start=yesterday', undefined, 400, 'start'],
+    ['GET', '/api/read?exchange=binance&symbol=BTCUSDT&kind=trades', undefined, 404, null],
     ['GET', '/api/nothing-here', undefined, 404, null],
     ['DELETE', '/api/runs', undefined, 404, null],
   ];
@@ -124,7 +132,7 @@ test('the OpenAPI document describes every route', async () => {
   const app = await buildApi({ services: env.services });
   const doc = (await app.inject({ url: '/docs/json' })).json();
   assert.equal(doc.openapi.slice(0, 2), '3.');
-  for (const path of ['/api/runs', '/api/runs/{id}', '/api/runs/{id}/stop', '/api/backfill', '/api/jobs', '/api/jobs/apply', '/api/jobs/{id}/run', '/api/schedules', '/api/schedules/{id}/trigger', '/api/exchanges', '/api/health']) {
+  for (const path of ['/api/runs', '/api/runs/{id}', '/api/runs/{id}/stop', '/api/backfill', '/api/jobs', '/api/jobs/apply', '/api/jobs/{id}/run', '/api/schedules', '/api/schedules/{id}/trigger', '/api/exchanges', '/api/health', '/api/read']) {
     assert.ok(doc.paths[path], `${path} in the OpenAPI document`);
   }
   const exchanges = (await app.inject({ url: '/api/exchanges' })).json().exchanges;

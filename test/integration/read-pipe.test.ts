@@ -20,7 +20,7 @@ test('a read whose reader closes the pipe early exits 0 and prints nothing on st
   await store.write({ exchange: 'binance', symbol: 'BTC/USDT', kind: 'ohlc', span: '1m' }, candles, { startNs: t0, endNs: t0 + BigInt(n) * NS_PER_MIN }, { source: 'binance:rest', adapterVersion: 'test/1' });
   await store.close();
 
-  for (const format of ['csv', 'json', 'jsonl']) {
+  for (const format of ['csv', 'json', 'jsonl', 'arrow']) {
     const child = spawn(process.execPath, [DCCD_BIN, 'read', 'binance', 'BTCUSDT', '--kind', 'ohlc', '--span', '1m', '--format', format], {
       env: { ...process.env, DCCD_DATA: data },
       stdio: ['ignore', 'pipe', 'pipe'],
