@@ -51,11 +51,8 @@ Examples:
   );
 
 const config = async (path = program.opts<{ config?: string }>().config) => (await import('../config/load-config.ts')).loadConfig({ path });
-/** The same file read again later (a daemon's jobs), relative to where dccd was started. */
-const rereader = async () => {
-  const [{ loadConfig }, path, cwd] = [await import('../config/load-config.ts'), program.opts<{ config?: string }>().config, process.cwd()];
-  return () => loadConfig({ path, cwd });
-};
+/** A daemon's jobs: the same file, read again on each call and changed by the API, relative to where dccd was started. */
+const jobStore = async () => new (await import('../jobs/job-store.ts')).JobStore({ path: program.opts<{ config?: string }>().config, cwd: process.cwd() });
 const parsePort = async (v: string, flag: string) => (await import('../config/app-config.ts')).parsePort(v, flag);
 
 program
@@ -85,7 +82,7 @@ Examples:
     if (o.temporalUiPort !== undefined) cfg.temporal.uiPort = await parsePort(o.temporalUiPort, '--temporal-ui-port');
     if (o.apiPort !== undefined) cfg.api.port = await parsePort(o.apiPort, '--api-port');
     const { runStart } = await import('./daemon.ts');
-    process.exitCode = await runStart(cfg, await rereader());
+    process.exitCode = await runStart(cfg, await jobStore());
   });
 
 program
@@ -103,7 +100,7 @@ program
   .addHelpText('after', '\nExample:\n  TEMPORAL_ADDRESS=temporal:7233 DCCD_API_HOST=0.0.0.0 DCCD_API_TOKEN=... dccd api')
   .action(async () => {
     const { runApiOnly } = await import('./daemon.ts');
-    process.exitCode = await runApiOnly(await config(), await rereader());
+    process.exitCode = await runApiOnly(await config(), await jobStore());
   });
 
 program
