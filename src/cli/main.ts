@@ -194,6 +194,16 @@ jobs
     const { runJobsApply } = await import('./schedules-command.ts');
     await runJobsApply(await config(), COMMAND_LINE);
   });
+jobs
+  .command('run')
+  .description("run a job now, outside its schedule; while its dataset has a run going, names that run instead")
+  .argument('<job>', 'a job id, as dccd jobs list shows it')
+  .option('-w, --wait', 'follow the run until it ends')
+  .addHelpText('after', '\nExample:\n  dccd jobs run backfill:binance:BTC-USDT:ohlc-1m --wait')
+  .action(async (job: string, o: { wait?: boolean }) => {
+    const { runJobsRun } = await import('./jobs-command.ts');
+    process.exitCode = await runJobsRun(await config(), job, o, COMMAND_LINE);
+  });
 
 const schedules = program.command('schedules').description('the Temporal Schedules of scheduled jobs (dccd/<job id>)');
 schedules
