@@ -3,7 +3,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { ConfigError } from '../config/config-error.ts';
-import { AlreadyRunning, DccdError, ExchangeError, NoCapability, NotFound, ValidationError } from '../domain/errors.ts';
+import { AlreadyRunning, Conflict, DccdError, ExchangeError, JobExists, NoCapability, NotFound, ValidationError } from '../domain/errors.ts';
 
 export interface ErrorBody {
   error: string;
@@ -11,6 +11,8 @@ export interface ErrorBody {
   reason: string;
   /** AlreadyRunning: the run that holds the dataset. */
   runId?: string;
+  /** JobExists: the job that has the id. */
+  jobId?: string;
 }
 
 const body = (reason: string, field: string | null = null, error = field ? `${field}: ${reason}` : reason): ErrorBody => ({ error, field, reason });
@@ -35,6 +37,8 @@ export function errorReply(e: unknown): { status: number; body: ErrorBody } {
   if (e instanceof ConfigError) return { status: 422, body: body(`the config file is invalid: ${e.problems.join('; ')}`) };
   if (e instanceof NotFound) return { status: 404, body: body(e.message) };
   if (e instanceof AlreadyRunning) return { status: 409, body: { ...body(e.message), runId: e.runId } };
+  if (e instanceof JobExists) return { status: 409, body: { ...body(e.message), jobId: e.jobId } };
+  if (e instanceof Conflict) return { status: 409, body: body(e.message) };
   if (e instanceof NoCapability) return { status: 422, body: body(e.message) };
   if (e instanceof ExchangeError) return { status: e.retryable ? 503 : 422, body: body(e.message) };
   // Fastify's own: a body too large, not JSON, of a type the route does not take.

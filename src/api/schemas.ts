@@ -13,7 +13,7 @@ export const RunId = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9
 export const SpecId = z.string().regex(SPEC_ID_PATTERN, 'a job id such as backfill:binance:BTC-USDT:ohlc-1m');
 export const TimeText = z.union([z.string().max(40), z.number().int()]).transform(String);
 
-export const ErrorBody = z.object({ error: z.string(), field: z.string().nullable(), reason: z.string(), runId: z.string().optional() });
+export const ErrorBody = z.object({ error: z.string(), field: z.string().nullable(), reason: z.string(), runId: z.string().optional(), jobId: z.string().optional() });
 export const errors = { 400: ErrorBody, 404: ErrorBody, 409: ErrorBody, 422: ErrorBody, 503: ErrorBody } as const;
 
 export const Target = z.object({ exchange: ExchangeName, symbol: z.string(), kind: z.enum(KINDS), span: z.string().optional() });

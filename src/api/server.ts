@@ -6,7 +6,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
-import type { JobSpec } from '../domain/job-spec.ts';
+import type { JobStore } from '../jobs/job-store.ts';
 import { checkConfigJobs } from '../jobs/job-plan.ts';
 import type { Services } from '../services.ts';
 import { VERSION } from '../version.ts';
@@ -26,11 +26,11 @@ const BODY_LIMIT_BYTES = 64 * 1024;
 export interface ApiOptions {
   services: Services;
   /**
-   * The jobs as they stand now: `dccd start` reads them from its config file again on each
-   * call, so an edited file is what the jobs routes list and apply. Default: the config the
-   * services were built from.
+   * Where the jobs are kept: `dccd start` and `dccd api` pass their config file's, read again
+   * on each call (an edited file is what the jobs routes list and apply) and changed by the
+   * API's job edits. Without it, the jobs are the services' config's, and read-only.
    */
-  jobs?: () => JobSpec[];
+  jobs?: JobStore;
   /** When the worker runs in this process, its state; otherwise pollers are asked. */
   localWorker?: WorkerProbe;
 }
@@ -68,9 +68,8 @@ export async function buildApi(o: ApiOptions): Promise<FastifyInstance> {
   const services = o.services;
   await app.register(healthRoutes, { services, localWorker: o.localWorker });
   await app.register(runRoutes, { services });
-  const jobs = o.jobs ?? (() => checkConfigJobs(services.config));
-  await app.register(jobRoutes, { services, jobs });
-  await app.register(inventoryRoutes, { services, jobs });
+  await app.register(jobRoutes, { services, store: o.jobs });
+  await app.register(inventoryRoutes, { services, jobs: () => o.jobs?.specs() ?? checkConfigJobs(services.config) });
   await app.register(scheduleRoutes, { services });
   await app.register(exchangeRoutes, { services });
   await app.register(eventRoutes, { services });

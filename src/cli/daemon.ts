@@ -1,12 +1,13 @@
 // The long-running commands: `start` (embedded server + worker + API), `worker`, `api`.
+import { existsSync } from 'node:fs';
 import type { AppConfig } from '../config/app-config.ts';
 import { buildApi, listenApi } from '../api/server.ts';
 import { checkDataFolder } from '../config/path-checks.ts';
 import { buildServices, type Services } from '../services.ts';
 import { findDaemon } from '../client/daemon-state.ts';
-import type { JobSpec } from '../domain/job-spec.ts';
 import { checkConfigJobs } from '../jobs/job-plan.ts';
-import { reconcile, reportLines } from '../jobs/reconcile.ts';
+import type { JobStore } from '../jobs/job-store.ts';
+import { reportLines } from '../jobs/reconcile.ts';
 import { DataFolderBusy, hostDataFolder } from '../worker/embedded-stack.ts';
 import { requireFreePort } from '../worker/ports.ts';
 import { startWorker, type RunningWorker } from '../worker/worker.ts';
@@ -51,14 +52,12 @@ function onShutdown(what: string, stoppers: Stopper[], failed?: Promise<never>):
 
 const API_FIX = 'pick another with --api-port or DCCD_API_PORT';
 
-/** Reads the config file again; its jobs are what the API lists and applies. */
-export type ConfigReader = () => AppConfig;
-
-async function listenOrExplain(services: Services, reread: ConfigReader, worker?: RunningWorker): Promise<{ url: string; close: Stopper }> {
-  const app = await buildApi({ services, jobs: () => checkConfigJobs(reread()), localWorker: worker && (() => worker.worker.getState() === 'RUNNING') });
+async function listenOrExplain(services: Services, jobs: JobStore, worker?: RunningWorker): Promise<{ url: string; close: Stopper }> {
+  const app = await buildApi({ services, jobs, localWorker: worker && (() => worker.worker.getState() === 'RUNNING') });
   const { host, port } = services.config.api;
   try {
     const url = await listenApi(app, host, port);
+    if (!existsSync(jobs.file)) writeLine(`dccd: no config file; jobs created through the API will be kept in ${jobs.file} (made then)`);
     return { url, close: () => app.close() };
   } catch (e) {
     await app.close();
@@ -70,27 +69,27 @@ async function listenOrExplain(services: Services, reread: ConfigReader, worker?
 }
 
 /** Makes the schedules match the config's jobs; a failure is said, and the daemon serves on. */
-async function applyJobs(services: Services, specs: JobSpec[]): Promise<void> {
+async function applyJobs(services: Services, jobs: JobStore): Promise<void> {
   try {
-    for (const line of reportLines(await reconcile(services, specs))) writeLine(`dccd: ${line}`);
+    for (const line of reportLines(await jobs.apply(services))) writeLine(`dccd: ${line}`);
   } catch (e) {
     writeLine(`dccd: jobs not applied: ${(e as Error).message} (retry with \`dccd jobs apply\`)`);
   }
 }
 
-export async function runStart(cfg: AppConfig, reread: ConfigReader): Promise<number> {
+export async function runStart(cfg: AppConfig, jobs: JobStore): Promise<number> {
   const t0 = performance.now();
   // A bad job, a folder that cannot serve or is already served, or a busy API port, is known before anything starts.
-  const specs = checkConfigJobs(cfg);
+  checkConfigJobs(cfg);
   await checkDataFolder(cfg.data, { write: true });
   const existing = cfg.temporal.address ? undefined : await findDaemon(cfg.data);
   if (existing) throw new DataFolderBusy(cfg.data, existing);
   await requireFreePort('api.port', cfg.api.host, cfg.api.port, API_FIX);
-  if (cfg.temporal.address) return runClusterStart(cfg, specs, reread, t0);
+  if (cfg.temporal.address) return runClusterStart(cfg, jobs, t0);
   const stack = await hostDataFolder(cfg, { role: 'start', command: 'dccd start', ports: 'configured', log: writeLine });
   let api: { url: string; close: Stopper };
   try {
-    api = await listenOrExplain(stack.services, reread, stack.worker);
+    api = await listenOrExplain(stack.services, jobs, stack.worker);
     await stack.publish({ apiUrl: api.url });
   } catch (e) {
     await stack.close();
@@ -98,7 +97,7 @@ export async function runStart(cfg: AppConfig, reread: ConfigReader): Promise<nu
   }
   // This process runs the worker, so it owns the coverage store: open it before any run asks.
   void stack.services.coverage().catch((e) => writeLine(`dccd: coverage store: ${(e as Error).message}`));
-  await applyJobs(stack.services, specs);
+  await applyJobs(stack.services, jobs);
   // Signal handlers first: a Ctrl-C right after the ready line must stop cleanly too.
   const stopped = onShutdown('the worker drains first', [api.close, () => stack.close()], stack.failed);
   const secs = ((performance.now() - t0) / 1000).toFixed(1);
@@ -109,16 +108,16 @@ export async function runStart(cfg: AppConfig, reread: ConfigReader): Promise<nu
 }
 
 /** `dccd start` against a cluster: a worker and the API, no embedded server. */
-async function runClusterStart(cfg: AppConfig, specs: JobSpec[], reread: ConfigReader, t0: number): Promise<number> {
+async function runClusterStart(cfg: AppConfig, jobs: JobStore, t0: number): Promise<number> {
   const services = buildServices(cfg);
   const worker = await startWorker(services);
-  const api = await listenOrExplain(services, reread, worker).catch(async (e) => {
+  const api = await listenOrExplain(services, jobs, worker).catch(async (e) => {
     await worker.shutdown();
     await services.close();
     throw e;
   });
   void services.coverage().catch((e) => writeLine(`dccd: coverage store: ${(e as Error).message}`));
-  await applyJobs(services, specs);
+  await applyJobs(services, jobs);
   const failed = worker.done.then(() => Promise.reject(new Error('the worker stopped')));
   const stopped = onShutdown('the worker drains first', [api.close, () => worker.shutdown(), () => services.close()], failed);
   const secs = ((performance.now() - t0) / 1000).toFixed(1);
@@ -145,11 +144,11 @@ export async function runWorkerOnly(cfg: AppConfig): Promise<number> {
   return stopped;
 }
 
-export async function runApiOnly(cfg: AppConfig, reread: ConfigReader): Promise<number> {
+export async function runApiOnly(cfg: AppConfig, jobs: JobStore): Promise<number> {
   requireAddress(cfg, 'api');
   await requireFreePort('api.port', cfg.api.host, cfg.api.port, API_FIX);
   const services = buildServices(cfg);
-  const api = await listenOrExplain(services, reread);
+  const api = await listenOrExplain(services, jobs);
   const stopped = onShutdown('open requests finish first', [api.close, () => services.close()]);
   console.log(`dccd api ready  API ${api.url}  Temporal ${services.temporalTarget().address}`);
   return stopped;

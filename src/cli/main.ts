@@ -52,11 +52,8 @@ Examples:
   );
 
 const config = async (path = program.opts<{ config?: string }>().config) => (await import('../config/load-config.ts')).loadConfig({ path });
-/** The same file read again later (a daemon's jobs), relative to where dccd was started. */
-const rereader = async () => {
-  const [{ loadConfig }, path, cwd] = [await import('../config/load-config.ts'), program.opts<{ config?: string }>().config, process.cwd()];
-  return () => loadConfig({ path, cwd });
-};
+/** A daemon's jobs: the same file, read again on each call and changed by the API, relative to where dccd was started. */
+const jobStore = async () => new (await import('../jobs/job-store.ts')).JobStore({ path: program.opts<{ config?: string }>().config, cwd: process.cwd() });
 const parsePort = async (v: string, flag: string) => (await import('../config/app-config.ts')).parsePort(v, flag);
 
 program
@@ -86,7 +83,7 @@ Examples:
     if (o.temporalUiPort !== undefined) cfg.temporal.uiPort = await parsePort(o.temporalUiPort, '--temporal-ui-port');
     if (o.apiPort !== undefined) cfg.api.port = await parsePort(o.apiPort, '--api-port');
     const { runStart } = await import('./daemon.ts');
-    process.exitCode = await runStart(cfg, await rereader());
+    process.exitCode = await runStart(cfg, await jobStore());
   });
 
 program
@@ -104,7 +101,7 @@ program
   .addHelpText('after', '\nExample:\n  TEMPORAL_ADDRESS=temporal:7233 DCCD_API_HOST=0.0.0.0 DCCD_API_TOKEN=... dccd api')
   .action(async () => {
     const { runApiOnly } = await import('./daemon.ts');
-    process.exitCode = await runApiOnly(await config(), await rereader());
+    process.exitCode = await runApiOnly(await config(), await jobStore());
   });
 
 program
@@ -197,6 +194,16 @@ jobs
   .action(async () => {
     const { runJobsApply } = await import('./schedules-command.ts');
     await runJobsApply(await config(), COMMAND_LINE);
+  });
+jobs
+  .command('run')
+  .description("run a job now, outside its schedule; while its dataset has a run going, names that run instead")
+  .argument('<job>', 'a job id, as dccd jobs list shows it')
+  .option('-w, --wait', 'follow the run until it ends')
+  .addHelpText('after', '\nExample:\n  dccd jobs run backfill:binance:BTC-USDT:ohlc-1m --wait')
+  .action(async (job: string, o: { wait?: boolean }) => {
+    const { runJobsRun } = await import('./jobs-command.ts');
+    process.exitCode = await runJobsRun(await config(), job, o, COMMAND_LINE);
   });
 
 program

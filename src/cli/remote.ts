@@ -8,6 +8,7 @@ import type { RunEvent } from '../client/run-events.ts';
 import type { RunFilter, RunPage } from '../client/run-list.ts';
 import type { DccdSchedule, ScheduleAction } from '../client/schedules.ts';
 import type { JobRun } from '../domain/job-run.ts';
+import type { JobRunStart } from '../jobs/run-job.ts';
 import { localDaemon, openSession } from './temporal-session.ts';
 
 export interface RunsApi {
@@ -16,16 +17,25 @@ export interface RunsApi {
   runEvents(id: string, signal?: AbortSignal): AsyncGenerator<RunEvent>;
   listSchedules(): Promise<DccdSchedule[]>;
   scheduleAction(id: string, action: ScheduleAction): Promise<void>;
+  /** Through the daemon, one of its jobs; directly, one of this command's config. */
+  runJob(specId: string): Promise<JobRunStart>;
 }
 
-export async function withRunsApi<T>(cfg: AppConfig, command: string, fn: (api: RunsApi) => Promise<T>): Promise<T> {
+export interface RunsApiReach {
+  /** This command hosts the folder's server and worker: its runs pause when it exits. */
+  hosted: boolean;
+}
+
+export async function withRunsApi<T>(cfg: AppConfig, command: string, fn: (api: RunsApi, reach: RunsApiReach) => Promise<T>): Promise<T> {
   const daemon = await localDaemon(cfg);
-  if (daemon?.apiUrl) return fn(new DccdClient(daemon.apiUrl, { token: cfg.api.token }));
+  if (daemon?.apiUrl) return fn(new DccdClient(daemon.apiUrl, { token: cfg.api.token }), { hosted: false });
   const session = await openSession(cfg, { worker: false }, command);
-  const [{ getRun, listRuns }, { runEvents }, schedules] = await Promise.all([
+  const [{ getRun, listRuns }, { runEvents }, schedules, { checkConfigJobs, jobById }, { runJobNow }] = await Promise.all([
     import('../client/run-list.ts'),
     import('../client/run-events.ts'),
     import('../client/schedules.ts'),
+    import('../jobs/job-plan.ts'),
+    import('../jobs/run-job.ts'),
   ]);
   const s = session.services;
   try {
@@ -36,7 +46,9 @@ export async function withRunsApi<T>(cfg: AppConfig, command: string, fn: (api: 
         runEvents: (id, signal) => runEvents(s, id, signal ?? new AbortController().signal),
         listSchedules: () => schedules.listSchedules(s),
         scheduleAction: (id, action) => schedules.scheduleAction(s, id, action, command),
+        runJob: (specId) => runJobNow(s, jobById(checkConfigJobs(cfg), specId)),
       },
+      { hosted: session.mode === 'hosted' },
     );
   } finally {
     await session.close();

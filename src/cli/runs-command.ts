@@ -7,7 +7,7 @@ import { ValidationError } from '../domain/errors.ts';
 import { JOB_RUN_STATES, type JobRun, type JobRunState } from '../domain/job-run.ts';
 import { parseSpecId } from '../domain/job-spec.ts';
 import { datasetKind } from '../domain/target.ts';
-import { withRunsApi } from './remote.ts';
+import { withRunsApi, type RunsApi } from './remote.ts';
 import { endStatus, setStatus, writeLine } from './terminal.ts';
 
 export interface RunsFlags {
@@ -29,7 +29,8 @@ function filterOf(o: RunsFlags): RunFilter {
   };
 }
 
-const line = (r: JobRun) =>
+/** One run on one line, as `dccd runs` lists them. */
+export const runLine = (r: JobRun) =>
   [r.runId, r.state.padEnd(9), `${r.target.exchange} ${r.target.symbol} ${datasetKind(r.target)}`, `${r.rowsWritten.toLocaleString('en-US')} rows`, r.startedAt, r.specId ?? 'ad hoc'].join('  ');
 
 export async function runRuns(cfg: AppConfig, o: RunsFlags, command: string): Promise<void> {
@@ -37,7 +38,7 @@ export async function runRuns(cfg: AppConfig, o: RunsFlags, command: string): Pr
   const page = await withRunsApi(cfg, command, (api) => api.listRuns(filter));
   if (o.json) console.log(JSON.stringify(page, null, 2));
   else if (page.runs.length === 0) console.log('no runs');
-  else for (const r of page.runs) console.log(line(r));
+  else for (const r of page.runs) console.log(runLine(r));
 }
 
 export async function runRunsShow(cfg: AppConfig, id: string, o: { json?: boolean }, command: string): Promise<void> {
@@ -46,7 +47,7 @@ export async function runRunsShow(cfg: AppConfig, id: string, o: { json?: boolea
     console.log(JSON.stringify(r, null, 2));
     return;
   }
-  console.log(line(r));
+  console.log(runLine(r));
   if (r.progress) console.log(`progress: ${r.progress.done}/${r.progress.total} ${r.progress.unit}, ${r.progress.rows.toLocaleString('en-US')} rows`);
   if (r.endedAt) console.log(`ended: ${r.endedAt}`);
   if (r.error) console.log(`error: ${r.error}`);
@@ -57,30 +58,33 @@ export async function runRunsShow(cfg: AppConfig, id: string, o: { json?: boolea
  * Follows a run live from its events until it ends: progress on the status line, log lines
  * above it. Ctrl-C detaches; the run goes on. Exits 1 when the run failed.
  */
-export async function runRunsFollow(cfg: AppConfig, id: string, command: string): Promise<number> {
+export function runRunsFollow(cfg: AppConfig, id: string, command: string): Promise<number> {
+  return withRunsApi(cfg, command, (api) => followRunEvents(api, id));
+}
+
+/** Follows run `id` through `api` until it ends (or Ctrl-C detaches); exits 1 when it failed. */
+export async function followRunEvents(api: RunsApi, id: string): Promise<number> {
   const detach = new AbortController();
   const onSigint = () => detach.abort();
   process.once('SIGINT', onSigint);
   try {
-    return await withRunsApi(cfg, command, async (api) => {
-      let last: JobRun | undefined;
-      try {
-        for await (const e of api.runEvents(id, detach.signal)) {
-          if (e.type === 'log') writeLine(e.data.line);
-          else if (e.type === 'progress') setStatus(`${e.data.done}/${e.data.total} ${e.data.unit}, ${e.data.rows.toLocaleString('en-US')} rows`);
-          else last = e.data;
-        }
-      } catch (e) {
-        if (!detach.signal.aborted) throw e;
+    let last: JobRun | undefined;
+    try {
+      for await (const e of api.runEvents(id, detach.signal)) {
+        if (e.type === 'log') writeLine(e.data.line);
+        else if (e.type === 'progress') setStatus(`${e.data.done}/${e.data.total} ${e.data.unit}, ${e.data.rows.toLocaleString('en-US')} rows`);
+        else last = e.data;
       }
-      endStatus();
-      if (detach.signal.aborted || !last) {
-        writeLine(`no longer following; run ${last?.runId ?? id} goes on`);
-        return 0;
-      }
-      console.log(`${last.state}: ${last.rowsWritten.toLocaleString('en-US')} rows  run ${last.runId}${last.error ? `  ${last.error}` : ''}`);
-      return last.state === 'failed' ? 1 : 0;
-    });
+    } catch (e) {
+      if (!detach.signal.aborted) throw e;
+    }
+    endStatus();
+    if (detach.signal.aborted || !last) {
+      writeLine(`no longer following; run ${last?.runId ?? id} goes on`);
+      return 0;
+    }
+    console.log(`${last.state}: ${last.rowsWritten.toLocaleString('en-US')} rows  run ${last.runId}${last.error ? `  ${last.error}` : ''}`);
+    return last.state === 'failed' ? 1 : 0;
   } finally {
     process.off('SIGINT', onSigint);
   }

@@ -3,12 +3,15 @@
 // The CLI uses it to talk to the daemon of its data folder. An error answer becomes the
 // domain error it stands for, so callers handle ValidationError or AlreadyRunning alike
 // whether they run in-process or over HTTP.
-import { AlreadyRunning, DccdError, NoCapability, NotFound, ValidationError } from '../domain/errors.ts';
+import { AlreadyRunning, Conflict, DccdError, JobExists, NoCapability, NotFound, ValidationError } from '../domain/errors.ts';
 import type { JobRun } from '../domain/job-run.ts';
 import type { JobSpec } from '../domain/job-spec.ts';
+import type { JobEntryInput } from '../config/app-config.ts';
 import type { InventoryEntry } from '../jobs/inventory.ts';
+import type { JobChange } from '../jobs/job-store.ts';
 import type { ReadFormat, ReadRequest } from '../jobs/read.ts';
 import type { ReconcileReport } from '../jobs/reconcile.ts';
+import type { JobRunStart } from '../jobs/run-job.ts';
 import type { RunEvent } from './run-events.ts';
 import type { RunFilter, RunPage } from './run-list.ts';
 import type { DccdSchedule, ScheduleAction } from './schedules.ts';
@@ -24,6 +27,14 @@ export interface BackfillBody {
 }
 
 export type ApiJob = JobSpec & { summary: string; schedule: { scheduleId: string; paused: boolean; nextRuns: string[] } | null };
+
+export type ApiJobChange = Omit<JobChange, 'jobs'> & { jobs: ApiJob[] };
+export interface ApiJobDeleted {
+  deleted: string;
+  dataKept: true;
+  note: string;
+  report: ReconcileReport;
+}
 
 /** An answer the API gave that has no domain error of its own (401, 413, 415, 5xx). */
 export class DccdApiError extends DccdError {
@@ -85,8 +96,25 @@ export class DccdClient {
     return this.#call('POST', '/api/jobs/apply');
   }
 
-  runJob(id: string): Promise<JobRun> {
-    return this.#call('POST', `/api/jobs/${encodeURIComponent(id)}/run`);
+  /** Creates the jobs of one entry (one per symbol), kept in the daemon's config file; 409 (JobExists) when one exists. */
+  createJob(body: JobEntryInput): Promise<ApiJobChange> {
+    return this.#call('POST', '/api/jobs', body);
+  }
+
+  /** Replaces a job's definition; its operation, exchange, symbol, kind and span stay. */
+  updateJob(id: string, body: JobEntryInput): Promise<ApiJobChange> {
+    return this.#call('PUT', `/api/jobs/${encodeURIComponent(id)}`, body);
+  }
+
+  /** Deletes a job and its schedule; its data stays. */
+  deleteJob(id: string): Promise<ApiJobDeleted> {
+    return this.#call('DELETE', `/api/jobs/${encodeURIComponent(id)}`);
+  }
+
+  /** Runs a job now; while its dataset has a run, that run (started: false). */
+  async runJob(id: string): Promise<JobRunStart> {
+    const { status, json } = await this.#send<JobRun>('POST', `/api/jobs/${encodeURIComponent(id)}/run`);
+    return { run: json, started: status === 201 };
   }
 
   async inventory(filter: { exchange?: string; kind?: string } = {}): Promise<InventoryEntry[]> {
@@ -131,7 +159,11 @@ export class DccdClient {
     return { body: res.body!, note: res.headers.get('x-dccd-note') };
   }
 
-  async #call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+  async #call<T>(method: Method, path: string, body?: unknown): Promise<T> {
+    return (await this.#send<T>(method, path, body)).json;
+  }
+
+  async #send<T>(method: Method, path: string, body?: unknown): Promise<{ status: number; json: T }> {
     const res = await fetch(`${this.#base}${path}`, {
       method,
       headers: { ...this.#headers, ...(body !== undefined && { 'content-type': 'application/json' }) },
@@ -139,16 +171,20 @@ export class DccdClient {
     });
     const json = (await res.json().catch(() => undefined)) as unknown;
     if (!res.ok) throw errorOf(res.status, json);
-    return json as T;
+    return { status: res.status, json: json as T };
   }
 }
 
+type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
 function errorOf(status: number, body: unknown): Error {
-  const b = (body ?? {}) as { error?: string; field?: string | null; reason?: string; runId?: string };
+  const b = (body ?? {}) as { error?: string; field?: string | null; reason?: string; runId?: string; jobId?: string };
   const reason = b.reason ?? b.error ?? `HTTP ${status}`;
   if (status === 400) return new ValidationError(b.field ?? '', reason);
   if (status === 404) return new NotFound(b.error ?? reason);
   if (status === 409 && b.runId) return new AlreadyRunning(b.runId, /\((\S+)\)$/.exec(b.error ?? '')?.[1] ?? '');
+  if (status === 409 && b.jobId) return new JobExists(b.jobId);
+  if (status === 409) return new Conflict(b.error ?? reason);
   if (status === 422) return new NoCapability(/^(\w+):/.exec(b.error ?? '')?.[1] ?? 'exchange', reason.replace(/^\w+: /, ''));
   return new DccdApiError(status, b.error ?? reason);
 }

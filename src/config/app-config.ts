@@ -76,7 +76,11 @@ const Schedule = z.union(
   { error: () => "one of { every: <duration> }, { cron: '<5 fields>' }, { at: <time> }, once, manual or supervised" },
 );
 
-const Job = z
+/**
+ * One entry of `jobs:`, as dccd.yml and the API's POST and PUT /api/jobs bodies take it.
+ * `origin: api` marks an entry the API wrote into the file; hand-written ones leave it out.
+ */
+export const JobEntrySchema = z
   .strictObject({
     operation: z.enum(['backfill', 'stream']).default('backfill'),
     exchange: z.enum(EXCHANGES, { error: (i) => `unknown exchange '${String(i.input)}' (known: ${EXCHANGES.join(', ')})` }),
@@ -94,6 +98,7 @@ const Job = z
     snapshotInterval: Duration.optional(),
     schedule: Schedule.optional(),
     enabled: z.boolean().default(true),
+    origin: z.literal('api', { error: () => "'api' marks a job the API wrote; a hand-written job leaves origin out" }).optional(),
   })
   // Runs even when other keys are invalid, so one pass reports every problem.
   .superRefine(
@@ -157,7 +162,7 @@ export const AppConfigSchema = z
         minFreeGb: z.number().nonnegative().default(0),
       })
       .prefault({}),
-    jobs: z.array(Job).default([]),
+    jobs: z.array(JobEntrySchema).default([]),
   })
   .superRefine(
     (cfg, ctx) => {
@@ -176,6 +181,8 @@ type AppConfigBase = z.output<typeof AppConfigSchema>;
 
 export type AppConfig = z.output<typeof AppConfigSchema>;
 export type JobConfig = AppConfig['jobs'][number];
+/** A job entry as it is written (dccd.yml, the API's bodies): defaults not yet filled in. */
+export type JobEntryInput = z.input<typeof JobEntrySchema>;
 
 export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);

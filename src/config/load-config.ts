@@ -5,7 +5,7 @@ import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { z } from 'zod';
 import { ValidationError } from '../domain/errors.ts';
 import { EXCHANGES } from '../domain/target.ts';
-import { AppConfigSchema, parsePort, type AppConfig, type PortClash } from './app-config.ts';
+import { AppConfigSchema, JobEntrySchema, parsePort, type AppConfig, type JobConfig, type PortClash } from './app-config.ts';
 import { ConfigError, DEFAULT_CONFIG_PATH, type ConfigProblem } from './config-error.ts';
 
 
@@ -16,14 +16,26 @@ export interface LoadOptions {
   cwd?: string;
 }
 
+/** The config file `opts` names: --config's path, else ./dccd.yml (which need not exist). */
+export const configPath = (opts: LoadOptions) => resolve(opts.cwd ?? process.cwd(), opts.path ?? DEFAULT_CONFIG_PATH);
+
 export function loadConfig(opts: LoadOptions = {}): AppConfig {
+  const path = configPath(opts);
+  return configFromText(existsSync(path) ? readFileSync(path, 'utf8') : undefined, opts);
+}
+
+/**
+ * The config `text` makes when it is the file `opts` names (undefined: no such file, so
+ * defaults), as loadConfig reads it: environment overrides applied, everything validated.
+ */
+export function configFromText(text: string | undefined, opts: LoadOptions = {}): AppConfig {
   const env = opts.env ?? process.env;
   const cwd = opts.cwd ?? process.cwd();
-  const path = resolve(cwd, opts.path ?? DEFAULT_CONFIG_PATH);
-  const file = existsSync(path) ? path : undefined;
+  const path = configPath(opts);
+  const file = text === undefined ? undefined : path;
   if (!file && opts.path) throw new ConfigError(opts.path, [{ field: '', reason: `file not found: ${path}` }]);
   const overrides = environmentOverrides(env);
-  const raw = withOverrides(file ? readYaml(file) : {}, overrides.values, file);
+  const raw = withOverrides(file ? readYaml(file, text!) : {}, overrides.values, file);
   const result = AppConfigSchema.safeParse(raw);
   const problems = result.success ? [] : result.error.issues.map((i) => problemOf(i, raw, overrides.names));
   const fromEnv = (p: ConfigProblem) => Object.values(overrides.names).includes(p.field);
@@ -41,9 +53,23 @@ export function parseConfig(raw: unknown, source = 'config'): AppConfig {
   return result.data;
 }
 
-function readYaml(path: string): unknown {
+/**
+ * One `jobs:` entry (the API's job bodies), validated as the config validates it; its first
+ * problem is a ValidationError under `field` (`body.schedule.cron`, `body.colour`).
+ */
+export function parseJobEntry(raw: unknown, field: string): JobConfig {
+  const result = JobEntrySchema.safeParse(raw);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  // An unknown key is named itself, as a request's other fields are.
+  const path = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]!] : issue.path;
+  const { reason } = problemOf(issue, raw);
+  throw new ValidationError(path.length ? `${field}.${keyPath(path)}` : field, reason);
+}
+
+function readYaml(path: string, text: string): unknown {
   try {
-    return parseYaml(readFileSync(path, 'utf8'));
+    return parseYaml(text);
   } catch (e) {
     if (e instanceof YAMLParseError) {
       // The library's message ends with its own copy of the position and a code excerpt.

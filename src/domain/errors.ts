@@ -41,6 +41,19 @@ export class AlreadyRunning extends DccdError {
   }
 }
 
+/** A request that contradicts what stands (answered 409). */
+export class Conflict extends DccdError {
+  override readonly type: string = 'Conflict';
+}
+
+/** A job created with the id of one that exists: the id comes from what it collects, so there is one job per dataset and operation. */
+export class JobExists extends Conflict {
+  override readonly type = 'JobExists';
+  constructor(readonly jobId: string) {
+    super(`job ${jobId} exists already (PUT /api/jobs/${jobId} changes it)`);
+  }
+}
+
 export class NotFound extends DccdError {
   override readonly type = 'NotFound';
 }

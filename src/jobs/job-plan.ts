@@ -4,7 +4,7 @@
 import type { DesiredSchedule } from '../client/schedules.ts';
 import type { AppConfig } from '../config/app-config.ts';
 import type { CheckedBackfill } from '../domain/job.ts';
-import { ValidationError } from '../domain/errors.ts';
+import { NotFound, ValidationError } from '../domain/errors.ts';
 import { specVersion, triggerText, type JobSpec } from '../domain/job-spec.ts';
 import { datasetKind, type ExchangeName } from '../domain/target.ts';
 import { isoFromNs } from '../domain/time.ts';
@@ -60,12 +60,23 @@ export function summaryOf(spec: JobSpec): string {
   return `${spec.operation} ${target.exchange} ${target.symbol} ${datasetKind(target)} ${triggerText(spec.trigger)}, ${range}`;
 }
 
+/** Adapters that only read symbols and declare what a venue serves: nothing here talks to a venue. */
+export function offlineAdapters(): AdapterOf {
+  const adapters = new Map<ExchangeName, ExchangeAdapter>();
+  return (name) => adapters.get(name) ?? adapters.set(name, createAdapter(name)).get(name)!;
+}
+
 /** The config's jobs, expanded and each checked as reconcile will check it. */
 export function checkConfigJobs(cfg: AppConfig): JobSpec[] {
-  const adapters = new Map<ExchangeName, ExchangeAdapter>();
-  const adapterOf: AdapterOf = (name) => adapters.get(name) ?? adapters.set(name, createAdapter(name)).get(name)!;
+  const adapterOf = offlineAdapters();
   const specs = configJobSpecs(cfg, adapterOf);
   desiredSchedules(adapterOf, specs);
   return specs;
 }
 
+
+export function jobById(specs: readonly JobSpec[], id: string): JobSpec {
+  const spec = specs.find((s) => s.id === id);
+  if (!spec) throw new NotFound(`no job ${id}`);
+  return spec;
+}

@@ -17,20 +17,32 @@ export function configJobSpecs(cfg: AppConfig, adapterOf: (name: ExchangeName) =
 }
 
 export function specsFromConfig(jobs: readonly JobConfig[], parseSymbol: SymbolParser): JobSpec[] {
-  const specs: JobSpec[] = [];
+  return placedSpecs(jobs, parseSymbol).map((p) => p.spec);
+}
+
+/** A spec and the entry it came from: jobs[entry], and its place in the entry's `symbols` when it lists them. */
+export interface PlacedSpec {
+  spec: JobSpec;
+  entry: number;
+  symbol?: number;
+}
+
+/** The specs of `jobs`, each with its place; `entryField` names an entry in errors (`jobs[2]`, or `body` for the API's). */
+export function placedSpecs(jobs: readonly JobConfig[], parseSymbol: SymbolParser, entryField = (i: number) => `jobs[${i}]`): PlacedSpec[] {
+  const placed: PlacedSpec[] = [];
   const where = new Map<string, string>();
   jobs.forEach((job, i) => {
     const symbols = job.symbols ?? [job.symbol!];
     symbols.forEach((raw, k) => {
-      const field = job.symbols ? `jobs[${i}].symbols[${k}]` : `jobs[${i}].symbol`;
-      const spec = specFromEntry(job, raw, field, `jobs[${i}]`, parseSymbol);
+      const field = job.symbols ? `${entryField(i)}.symbols[${k}]` : `${entryField(i)}.symbol`;
+      const spec = specFromEntry(job, raw, field, entryField(i), parseSymbol);
       const earlier = where.get(spec.id);
       if (earlier) throw new ValidationError(field, `${spec.id} is also ${earlier}: one job per dataset and operation`);
       where.set(spec.id, field);
-      specs.push(spec);
+      placed.push({ spec, entry: i, ...(job.symbols && { symbol: k }) });
     });
   });
-  return specs;
+  return placed;
 }
 
 function specFromEntry(job: JobConfig, rawSymbol: string, symbolField: string, entry: string, parseSymbol: SymbolParser): JobSpec {
@@ -56,7 +68,7 @@ function specFromEntry(job: JobConfig, rawSymbol: string, symbolField: string, e
     trigger: triggerOf(job, entry),
     params,
     enabled: job.enabled,
-    origin: 'config',
+    origin: job.origin ?? 'config',
   };
 }
 

@@ -37,6 +37,7 @@ export async function fuzzApi(o: FuzzOptions): Promise<FuzzResult> {
   const sim = await startSim({ port: 0, seed: 5 });
   const dir = mkdtempSync(join(tmpdir(), 'dccd-fuzz-'));
   const [temporalPort, uiPort, apiPort] = [await freePort(), await freePort(), await freePort()];
+  // A throwaway config: the generated POST, PUT and DELETE /api/jobs write their jobs into it.
   const config = join(dir, 'dccd.yml');
   writeFileSync(
     config,

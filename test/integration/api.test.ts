@@ -3,9 +3,13 @@
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { buildApi, listenApi } from '../../src/api/server.ts';
 import { listRuns } from '../../src/client/run-list.ts';
 import { parseConfig } from '../../src/config/load-config.ts';
+import { JobStore } from '../../src/jobs/job-store.ts';
 import { backfillEnv } from '../helpers/backfill-env.ts';
 import { until } from '../helpers/until.ts';
 
@@ -59,9 +63,17 @@ test('a run no worker has taken is pending', async () => {
   assert.equal(listed.runId, runId);
 });
 
-test('bad requests are 4xx naming the field, and start nothing', async () => {
+test('bad requests are 4xx naming the field, and start nothing', async (t) => {
   const env = await backfillEnv({}, false);
-  const app = await buildApi({ services: env.services });
+  const dir = mkdtempSync(join(tmpdir(), 'dccd-api-bad-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const config = join(dir, 'dccd.yml');
+  const file = '# the jobs\njobs:\n  - { exchange: binance, symbols: [BTC/USDT, ETH/USDT], kind: ohlc, span: 1h, start: 2024-01-01, schedule: { every: 1h } }\n';
+  writeFileSync(config, file);
+  const app = await buildApi({ services: env.services, jobs: new JobStore({ path: config, env: {} }) });
+  const BTC_JOB = '/api/jobs/backfill:binance:BTC-USDT:ohlc-1h';
+  const JOB = { exchange: 'binance', symbol: 'BTCUSDT', kind: 'ohlc', span: '1h', start: '2024-01-01', schedule: { every: '2h' } };
+  const SOL = { ...JOB, symbol: 'SOLUSDT' };
   const big = 'x'.repeat(70 * 1024);
   const cases: [string, string, unknown, number, string | null][] = [
     ['GET', '/api/runs?limit=0', undefined, 400, 'limit'],
@@ -111,6 +123,43 @@ test('bad requests are 4xx naming the field, and start nothing', async () => {
     ['GET', '/api/read?exchange=binance&symbol=BTCUSDT&kind=ohlc', undefined, 400, 'span'],
     ['GET', '/api/read?exchange=binance&symbol=BTCUSDT&kind=trades&start=yesterday', undefined, 400, 'start'],
     ['GET', '/api/read?exchange=binance&symbol=BTCUSDT&kind=trades', undefined, 404, null],
+    ['POST', '/api/jobs', { ...SOL, colour: 'red' }, 400, 'body.colour'],
+    ['POST', '/api/jobs', { ...SOL, schedule: { cron: 'every day!' } }, 400, 'body.schedule.cron'],
+    ['POST', '/api/jobs', { ...SOL, schedule: { cron: '61 * * * *' } }, 400, 'body.schedule.cron'],
+    ['POST', '/api/jobs', { ...SOL, schedule: { every: 'hourly' } }, 400, 'body.schedule.every'],
+    ['POST', '/api/jobs', { ...SOL, schedule: 'sometimes' }, 400, 'body.schedule'],
+    ['POST', '/api/jobs', { ...SOL, symbol: '../../etc/passwd' }, 400, 'body.symbol'],
+    ['POST', '/api/jobs', { ...SOL, symbol: 'BTC/USDT/X' }, 400, 'body.symbol'],
+    ['POST', '/api/jobs', { ...SOL, symbol: 42 }, 400, 'body.symbol'],
+    ['POST', '/api/jobs', { ...SOL, symbol: undefined, symbols: ['SOLUSDT', 'SOL/USDT'] }, 400, 'body.symbols[1]'],
+    ['POST', '/api/jobs', { ...SOL, symbols: ['XRPUSDT'] }, 400, 'body.symbol'],
+    ['POST', '/api/jobs', { ...SOL, enabled: 'yes' }, 400, 'body.enabled'],
+    ['POST', '/api/jobs', { ...SOL, depth: -1 }, 400, 'body.depth'],
+    ['POST', '/api/jobs', { ...SOL, span: '7x' }, 400, 'body.span'],
+    ['POST', '/api/jobs', { ...SOL, span: undefined }, 400, 'body.span'],
+    ['POST', '/api/jobs', { ...SOL, start: 'yesterday' }, 400, 'body.start'],
+    ['POST', '/api/jobs', { ...SOL, kind: 'candles' }, 400, 'body.kind'],
+    ['POST', '/api/jobs', { ...SOL, origin: 'config' }, 400, 'body.origin'],
+    ['POST', '/api/jobs', { ...SOL, operation: 'stream' }, 400, 'body.schedule'],
+    ['POST', '/api/jobs', { ...SOL, exchange: 'kraken' }, 422, null],
+    ['POST', '/api/jobs', { ...SOL, exchange: 'nyse' }, 400, 'body.exchange'],
+    ['POST', '/api/jobs', [SOL], 400, 'body'],
+    ['POST', '/api/jobs', JOB, 409, null],
+    ['POST', '/api/jobs', { ...JOB, symbol: undefined, symbols: ['SOLUSDT', 'ETH/USDT'] }, 409, null],
+    ['PUT', '/api/jobs/..%2F..%2Fetc%2Fpasswd', JOB, 400, 'id'],
+    ['PUT', BTC_JOB, { ...JOB, symbol: 'ETHUSDT' }, 400, 'body.symbol'],
+    ['PUT', BTC_JOB, { ...JOB, kind: 'trades', span: undefined }, 400, 'body.kind'],
+    ['PUT', BTC_JOB, { ...JOB, span: '1d' }, 400, 'body.span'],
+    ['PUT', BTC_JOB, { ...JOB, operation: 'stream', schedule: 'supervised' }, 400, 'body.operation'],
+    ['PUT', BTC_JOB, { ...JOB, symbol: undefined, symbols: ['BTCUSDT'] }, 400, 'body.symbols'],
+    ['PUT', BTC_JOB, { ...JOB, schedule: { cron: '* * *' } }, 400, 'body.schedule.cron'],
+    ['PUT', BTC_JOB, { ...JOB, origin: 'api' }, 400, 'body.origin'],
+    ['PUT', BTC_JOB, { ...JOB, wat: 1 }, 400, 'body.wat'],
+    ['PUT', BTC_JOB, { ...JOB, start: 1704067200 }, 400, 'body.start'],
+    ['PUT', '/api/jobs/backfill:binance:SOL-USDT:ohlc-1h', SOL, 404, null],
+    ['DELETE', '/api/jobs/..%2Fsecret', undefined, 400, 'id'],
+    ['DELETE', "/api/jobs/backfill:binance:BTC-USDT:ohlc-1h'%20OR%201=1", undefined, 400, 'id'],
+    ['DELETE', '/api/jobs/backfill:binance:SOL-USDT:ohlc-1h', undefined, 404, null],
     ['GET', '/api/nothing-here', undefined, 404, null],
     ['DELETE', '/api/runs', undefined, 404, null],
   ];
@@ -123,8 +172,10 @@ test('bad requests are 4xx naming the field, and start nothing', async () => {
     if (!ok) wrong.push(`${method} ${url} ${JSON.stringify(payload)?.slice(0, 80)} → ${res.statusCode} ${res.body.slice(0, 200)}`);
   }
   assert.deepEqual(wrong, []);
-  assert.ok(cases.length >= 40);
+  assert.ok(cases.length >= 70);
   assert.deepEqual((await listRuns(env.services, {})).runs, [], 'nothing started');
+  assert.equal(readFileSync(config, 'utf8'), file, 'nothing written');
+  assert.deepEqual(readdirSync(dir), ['dccd.yml']);
 });
 
 test('the OpenAPI document describes every route', async () => {
@@ -135,6 +186,9 @@ test('the OpenAPI document describes every route', async () => {
   for (const path of ['/api/runs', '/api/runs/{id}', '/api/runs/{id}/stop', '/api/backfill', '/api/jobs', '/api/jobs/apply', '/api/jobs/{id}/run', '/api/schedules', '/api/schedules/{id}/trigger', '/api/exchanges', '/api/health', '/api/read']) {
     assert.ok(doc.paths[path], `${path} in the OpenAPI document`);
   }
+  assert.deepEqual(Object.keys(doc.paths['/api/jobs']).sort(), ['get', 'post']);
+  assert.deepEqual(Object.keys(doc.paths['/api/jobs/{id}']).sort(), ['delete', 'get', 'put']);
+  assert.ok(doc.paths['/api/jobs'].post.requestBody.content['application/json'].schema.properties.schedule, 'the job entry schema, as the config takes it');
   const exchanges = (await app.inject({ url: '/api/exchanges' })).json().exchanges;
   assert.deepEqual(exchanges.find((e: { name: string }) => e.name === 'binance').implemented, true);
 });

@@ -111,7 +111,7 @@ test('files the manifest knows nothing of are listed with their own windows as c
 });
 
 test('GET /api/inventory answers the same as the module, filters by exchange and kind, and refuses bad filters naming the field', async (t) => {
-  const app = await buildApi({ services: env.services, jobs: () => [] });
+  const app = await buildApi({ services: env.services });
   t.after(() => app.close());
   const expected = (await inventory(env.services, [])).map(inventoryEntry);
   const all = await app.inject({ method: 'GET', url: '/api/inventory' });

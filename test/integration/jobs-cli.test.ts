@@ -3,7 +3,6 @@
 // job does not run again after a restart.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,9 +12,9 @@ import { listSchedules } from '../../src/client/schedules.ts';
 import { parseConfig } from '../../src/config/load-config.ts';
 import { buildServices } from '../../src/services.ts';
 import { startSim } from '../../src/sim/index.ts';
-import { resolveTemporalBinary } from '../../src/worker/temporal-binary.ts';
 import { freePort } from '../helpers/ports.ts';
 import { runDccd } from '../helpers/dccd-process.ts';
+import { temporalCli } from '../helpers/temporal-cli.ts';
 
 const jobsYaml = (hourly: string) => `
 jobs:
@@ -23,14 +22,6 @@ jobs:
   - { exchange: binance, symbol: BTC/USDT, kind: ohlc, span: 1d, start: 2024-01-01, end: 2024-01-10, schedule: { cron: "0 3 * * *" } }
   - { exchange: binance, symbol: BNB/BTC, kind: ohlc, span: 1h, start: 2024-01-01, end: 2024-01-02 }
 `;
-
-function temporalCli(args: string[]): string {
-  const bin = resolveTemporalBinary();
-  assert.equal(bin.type, 'path', 'the project installs the temporal CLI');
-  const r = spawnSync(bin.type === 'path' ? bin.path : '', args, { encoding: 'utf8' });
-  assert.equal(r.status, 0, r.stderr);
-  return r.stdout;
-}
 
 test('dccd start applies the jobs as schedules; jobs apply applies an edit; a once job runs once across restarts', async (t) => {
   const sim = await startSim({ port: 0, seed: 3 });
@@ -48,7 +39,7 @@ test('dccd start applies the jobs as schedules; jobs apply applies an edit; a on
 
   const listed = runDccd(['jobs', 'list', '--config', config], env);
   assert.equal((await listed.exited).code, 0, listed.output());
-  assert.match(listed.output(), /^backfill:binance:ETH-USDT:ohlc-1h {2}every 1h {2}backfill binance ETH\/USDT ohlc-1h every 1h, from 2024-01-01T00:00:00.000000000Z to 2024-01-02T00:00:00.000000000Z$/m);
+  assert.match(listed.output(), /^backfill:binance:ETH-USDT:ohlc-1h {2}every 1h {2}config {2}backfill binance ETH\/USDT ohlc-1h every 1h, from 2024-01-01T00:00:00.000000000Z to 2024-01-02T00:00:00.000000000Z$/m);
 
   const first = runDccd(['start', '--config', config], env);
   await first.waitFor(/^dccd ready/, 120_000);
