@@ -107,12 +107,12 @@ test('a once job runs once, under the dataset run id, and not again when applied
   await sleep(2000);
   assert.equal((await byId(env.services)).get('backfill:binance:BNB-BTC:ohlc-1h')!.recent.length, 1);
 
-  // A new version (another end) runs once more, continuing after what is stored.
+  // A new version (another end) runs once more, continuing where the covered range ends.
   const edited = specsOf([{ ...JOBS[2], end: '2024-01-03' }]);
   assert.deepEqual((await reconcile(env.services, edited)).updated, ['backfill:binance:BNB-BTC:ohlc-1h']);
   const second = await triggered(env.services, 'backfill:binance:BNB-BTC:ohlc-1h');
   assert.ok(second.state === 'started' && second.result.state === 'completed' && second.result.rowsWritten === 24, JSON.stringify(second));
-  assert.equal(second.result.state === 'completed' && second.result.startNs, '1704150000000000001', 'the hour after the last stored candle opened');
+  assert.equal(second.result.state === 'completed' && second.result.startNs, String(BigInt(Date.parse('2024-01-02')) * 1_000_000n), 'the end of the first run, 2024-01-02');
 });
 
 test('a triggered schedule skips, saying why, while the dataset is being backfilled; a manual run meanwhile is refused with the running id', async () => {
