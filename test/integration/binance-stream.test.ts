@@ -1,0 +1,74 @@
+// Binance trades live from the simulator's aggTrade stream: exactly the venue's trades of the
+// streamed interval, each once; with sockets dropped every few dozen messages, every trade
+// missed is inside a reported gap (ids and span) and none appears twice.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { TradeRow } from '../../src/domain/records.ts';
+import type { Target } from '../../src/domain/target.ts';
+import { startSim } from '../../src/sim/index.ts';
+import { binanceTrades } from '../../src/sources/binance-stream.ts';
+import type { StreamGap } from '../../src/sources/stream-events.ts';
+
+const BTC: Target = { exchange: 'binance', symbol: 'BTC/USDT', kind: 'trades' };
+/** About 100 trades a second, so a few seconds of streaming hold hundreds. */
+const BUSY = { tradesPerMinute: 6_000 };
+
+async function stream(wsUrl: string, until: (rows: TradeRow[]) => boolean) {
+  const ac = new AbortController();
+  const timer = setTimeout(() => ac.abort(), 30_000);
+  const rows: TradeRow[] = [];
+  const gaps: StreamGap[] = [];
+  let reconnects = 0;
+  try {
+    for await (const e of binanceTrades(BTC, 'BTCUSDT', { wsUrl, signal: ac.signal, backoff: { baseMs: 20, maxMs: 100, healthyAfterMs: 60_000 } })) {
+      if (e.kind === 'rows') rows.push(...e.rows);
+      else if (e.kind === 'gap') gaps.push(e.gap);
+      else if (e.kind === 'connected' && e.reconnect) reconnects++;
+      if (until(rows)) break;
+    }
+  } finally {
+    clearTimeout(timer);
+    ac.abort();
+  }
+  assert.ok(until(rows), `the stream delivered ${rows.length} trades before the deadline`);
+  return { rows, gaps, reconnects };
+}
+
+/** The simulator's own trades with ids in [first, last] of what was streamed. */
+function truthBetween(sim: Awaited<ReturnType<typeof startSim>>, rows: TradeRow[]): TradeRow[] {
+  const truth = sim.truth({ exchange: 'binance', symbol: 'BTCUSDT', kind: 'trades', start: rows[0]!.ts, end: rows.at(-1)!.ts + 1n, withRows: true });
+  const [first, last] = [BigInt(rows[0]!.tradeId), BigInt(rows.at(-1)!.tradeId)];
+  return (truth.records as TradeRow[]).filter((t) => BigInt(t.tradeId) >= first && BigInt(t.tradeId) <= last);
+}
+
+test('the stream delivers exactly the venue’s trades of the interval, in id order, with no gap', async (t) => {
+  const sim = await startSim({ port: 0, seed: 11, markets: BUSY });
+  t.after(() => sim.close());
+  const { rows, gaps, reconnects } = await stream(`${sim.url.replace('http', 'ws')}/binance`, (r) => r.length >= 300);
+  assert.deepEqual({ gaps, reconnects }, { gaps: [], reconnects: 0 });
+  assert.deepEqual(rows, truthBetween(sim, rows));
+});
+
+test('with sockets dropped every 40 messages: no trade twice, and every trade missed lies in a gap naming its ids', async (t) => {
+  const sim = await startSim({ port: 0, seed: 12, faults: { dropSocketEvery: 40 }, markets: BUSY });
+  t.after(() => sim.close());
+  const { rows, gaps, reconnects } = await stream(`${sim.url.replace('http', 'ws')}/binance`, (r) => r.length >= 400);
+  assert.ok(reconnects >= 5, `${reconnects} reconnects`);
+  const ids = rows.map((r) => BigInt(r.tradeId));
+  assert.equal(new Set(ids).size, ids.length, 'no trade twice');
+  assert.ok(ids.every((id, i) => i === 0 || id > ids[i - 1]!), 'in id order');
+  const truth = truthBetween(sim, rows);
+  const streamed = new Set(rows.map((r) => r.tradeId));
+  const missed = truth.filter((r) => !streamed.has(r.tradeId));
+  const inGap = (r: TradeRow) => gaps.some((g) => BigInt(r.tradeId) >= BigInt(g.missingIds!.from) && BigInt(r.tradeId) <= BigInt(g.missingIds!.to));
+  assert.ok(missed.every(inGap), 'every missed trade is in a reported gap');
+  // Each gap names exactly ids the stream lacks, and a span from the trade before to the one after.
+  for (const g of gaps) {
+    const inside = truth.filter((r) => BigInt(r.tradeId) >= BigInt(g.missingIds!.from) && BigInt(r.tradeId) <= BigInt(g.missingIds!.to));
+    assert.ok(inside.length > 0 && inside.every((r) => !streamed.has(r.tradeId)));
+    assert.ok(g.afterTs !== null && g.afterTs <= inside[0]!.ts && inside.at(-1)!.ts <= g.beforeTs);
+    assert.match(g.reason, /^trades missed while reconnecting \(closed \(1006/);
+  }
+  // What was streamed is the truth minus the gaps.
+  assert.deepEqual(rows, truth.filter((r) => streamed.has(r.tradeId)));
+});
