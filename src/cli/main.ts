@@ -8,6 +8,7 @@ import { reportError } from './fail.ts';
 import type { InventoryFlags } from './inventory-command.ts';
 import type { ReadFlags } from './read-command.ts';
 import type { RunsFlags } from './runs-command.ts';
+import type { StreamFlags } from './stream-command.ts';
 import { setLogSink } from '../worker/log-sink.ts';
 import { writeLine } from './terminal.ts';
 
@@ -146,6 +147,33 @@ Examples:
   .action(async (exchange: string, symbol: string, o: BackfillFlags) => {
     const { runBackfill } = await import('./backfill-command.ts');
     process.exitCode = await runBackfill(await config(), exchange, symbol, o, COMMAND_LINE);
+  });
+
+program
+  .command('stream')
+  .description("record a dataset live (a stream run, one per dataset); Binance trades today")
+  .argument('<exchange>', 'e.g. binance')
+  .argument('<symbol>', 'BTCUSDT, BTC/USDT or BTC-USDT')
+  .requiredOption('-k, --kind <kind>', 'trades (ohlc and book streams come later)')
+  .option('-s, --span <span>', 'candle span for --kind ohlc')
+  .option('--flush-rows <n>', 'rows buffered before they are written (default 1000)')
+  .option('--flush-secs <s>', 'longest a received row waits to be written (default 10)')
+  .option('-w, --wait', 'follow the stream on one live line (rows, rate, last price, reconnects, gaps); Ctrl-C detaches')
+  .option('--json', 'print the run (or with --wait, its result) as JSON')
+  .addHelpText(
+    'after',
+    `
+With a daemon (dccd start) serving the data folder the stream runs there until stopped
+(dccd stop <run>); without one, this command hosts it, and Ctrl-C stops it after it has
+written every row received.
+
+Examples:
+  dccd stream binance BTCUSDT --kind trades --wait
+  dccd stop stream/binance/trades/BTC-USDT`,
+  )
+  .action(async (exchange: string, symbol: string, o: StreamFlags) => {
+    const { runStream } = await import('./stream-command.ts');
+    process.exitCode = await runStream(await config(), exchange, symbol, o, COMMAND_LINE);
   });
 
 const runs = program

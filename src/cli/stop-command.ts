@@ -5,6 +5,7 @@ import type { AppConfig } from '../config/app-config.ts';
 import { describeRun, runHandle, stopRun } from '../client/runs.ts';
 import { summary } from './backfill-command.ts';
 import { followRun } from './follow-run.ts';
+import { streamSummary } from './stream-command.ts';
 import { openSession } from './temporal-session.ts';
 import { writeLine } from './terminal.ts';
 
@@ -19,8 +20,15 @@ export async function runStop(cfg: AppConfig, run: string, o: { wait: boolean },
     }
     await stopRun(handle);
     const hosting = session.mode === 'hosted' ? '; this command runs a worker until it has stopped' : '';
-    writeLine(`stopping run ${target.runId} (${target.workflowId}): windows in flight finish, or end at once if they are retrying${hosting}`);
+    const isStream = target.workflowId.startsWith('stream/');
+    const how = isStream ? 'the stream writes every row it received, then ends' : 'windows in flight finish, or end at once if they are retrying';
+    writeLine(`stopping run ${target.runId} (${target.workflowId}): ${how}${hosting}`);
     if (!o.wait && session.mode !== 'hosted') return 0;
+    if (isStream) {
+      const { streamResult } = await import('../client/streams.ts');
+      console.log(streamSummary(await streamResult(handle)));
+      return 0;
+    }
     const result = await followRun(session.services, target, { quiet: false, onInterrupt: 'detach', hosted: false, failed: session.failed });
     if (!result) {
       const when = session.mode === 'hosted' ? 'as soon as a worker runs again (dccd start)' : 'by itself';

@@ -2,16 +2,18 @@
 // visibility (dccd's search attributes), one run from describe plus the run's progress query
 // or its result once it has ended. Continued segments of one run are one run.
 import { createHash } from 'node:crypto';
-import type { WorkflowExecutionInfo } from '@temporalio/client';
+import type { WorkflowExecutionDescription, WorkflowExecutionInfo } from '@temporalio/client';
 import { executionInfoFromRaw } from '@temporalio/client/lib/helpers.js';
 import { ValidationError } from '../domain/errors.ts';
 import { isFinal, type JobRun, type JobRunState } from '../domain/job-run.ts';
+import { liveOf } from '../domain/stream.ts';
 import type { BackfillProgress } from '../domain/job.ts';
 import type { Operation } from '../domain/job-spec.ts';
 import { parseDatasetKind, type ExchangeName } from '../domain/target.ts';
 import type { Services } from '../services.ts';
 import { SA } from '../workflows/definitions.ts';
 import { backfillProgress, runHandle, runResult, runStatus, type RunHandle } from './runs.ts';
+import { streamStatus } from './streams.ts';
 
 export interface RunFilter {
   specId?: string;
@@ -156,6 +158,7 @@ export async function runOf(handle: RunHandle): Promise<JobRun> {
   const run = runFromExecution(d);
   // No worker has taken it yet: a query would wait for one.
   if (run.state === 'pending') return run;
+  if (run.operation === 'stream') return streamRunOf(handle, run, d);
   if (!isFinal(run.state)) {
     const status = await runStatus(handle, d);
     return { ...run, rowsWritten: status.progress.rowsWritten, progress: progressOf(status.progress), logTail: status.logTail };
@@ -170,6 +173,17 @@ export async function runOf(handle: RunHandle): Promise<JobRun> {
     progress: progress ? progressOf(progress) : null,
     logTail: progress?.log ?? [],
   };
+}
+
+/** A stream run: its live counters while it runs; once ended, what its history replays to (or its result alone). */
+async function streamRunOf(handle: RunHandle, run: JobRun, d: WorkflowExecutionDescription): Promise<JobRun> {
+  const final = isFinal(run.state);
+  const status = await streamStatus(handle, d).catch((e: unknown) => {
+    if (final) return undefined;
+    throw e;
+  });
+  if (!status) return run;
+  return { ...run, rowsWritten: status.rowsWritten, logTail: status.log, live: liveOf(status), ...(status.state === 'failed' && { error: status.log.at(-1) ?? null }) };
 }
 
 function progressOf(p: BackfillProgress): JobRun['progress'] {

@@ -2,7 +2,7 @@
 // workflow's progress plus what its activities are going through right now), stop it, wait
 // for its result. The CLI, the API and tests all reach runs through here.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { WorkflowFailedError, WorkflowNotFoundError, type Client, type WorkflowExecutionDescription, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowFailedError, WorkflowNotFoundError, type Client, type WorkflowExecutionDescription, type WorkflowHandle, type WorkflowStartOptions } from '@temporalio/client';
 import { ApplicationFailure, defaultPayloadConverter, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
 import { AlreadyRunning, NotFound, ValidationError } from '../domain/errors.ts';
@@ -25,15 +25,23 @@ export type BackfillTuning = Pick<BackfillInput, 'concurrency' | 'windowsPerSegm
 /** Starts the run of a request checked by jobs/ (checkBackfill). */
 export async function submitBackfill(services: Services, request: CheckedBackfill, tuning: BackfillTuning = {}): Promise<StartedRun> {
   const { workflowId, ...options } = backfillStartOptions(request, new Date());
+  return startDatasetRun(services, backfill, workflowId, options, { request, ...tuning });
+}
+
+/**
+ * Starts a run under its dataset's workflow id; while that id runs, AlreadyRunning with the
+ * running run's id (Temporal itself keeps one run per dataset and operation).
+ */
+export async function startDatasetRun<I>(
+  services: Services,
+  workflow: (input: I) => Promise<unknown>,
+  workflowId: string,
+  options: Pick<WorkflowStartOptions, 'staticSummary' | 'memo' | 'typedSearchAttributes'>,
+  input: I,
+): Promise<StartedRun> {
   const client = await services.temporal();
   try {
-    const handle = await client.workflow.start(backfill, {
-      taskQueue: services.temporalTarget().taskQueue,
-      workflowId,
-      args: [{ request, ...tuning }],
-      workflowIdConflictPolicy: 'FAIL',
-      ...options,
-    });
+    const handle = await client.workflow.start(workflow, { taskQueue: services.temporalTarget().taskQueue, workflowId, args: [input], workflowIdConflictPolicy: 'FAIL', ...options });
     return { runId: handle.firstExecutionRunId, workflowId };
   } catch (e) {
     if (e instanceof WorkflowExecutionAlreadyStartedError) {
@@ -57,9 +65,9 @@ export async function startedHandle(services: Services, run: StartedRun): Promis
 /** A handle for a run a user names by run id (looked up in visibility) or workflow id. */
 export async function runHandle(services: Services, runIdOrWorkflowId: string): Promise<RunHandle> {
   const client = await services.temporal();
-  if (runIdOrWorkflowId.startsWith('backfill/')) return client.workflow.getHandle(runIdOrWorkflowId);
+  if (/^(backfill|stream)\//.test(runIdOrWorkflowId)) return client.workflow.getHandle(runIdOrWorkflowId);
   if (!/^[0-9a-f-]{36}$/i.test(runIdOrWorkflowId)) {
-    throw new ValidationError('run', `'${runIdOrWorkflowId}' is neither a run id nor a workflow id such as backfill/binance/ohlc-1m/BTC-USDT`);
+    throw new ValidationError('run', `'${runIdOrWorkflowId}' is neither a run id nor a workflow id such as backfill/binance/ohlc-1m/BTC-USDT or stream/binance/trades/BTC-USDT`);
   }
   // A run no worker has taken yet has no DccdRunId: its first execution's RunId is the one.
   const query = `DccdRunId = '${runIdOrWorkflowId}' OR RunId = '${runIdOrWorkflowId}'`;

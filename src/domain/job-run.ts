@@ -1,6 +1,7 @@
 // A run as users see it, whoever started it (a schedule, the CLI, the API): a view over one
 // backfill or stream workflow, from visibility (lists) or describe + query (one run).
 import type { Operation } from './job-spec.ts';
+import type { StreamStatus } from './stream.ts';
 import type { Target } from './target.ts';
 
 export const JOB_RUN_STATES = ['pending', 'running', 'stopping', 'succeeded', 'failed', 'stopped', 'cancelled', 'timed_out'] as const;
@@ -28,6 +29,8 @@ export interface JobRun {
   /** Known for one run (describe + query); lists leave it null. */
   progress: RunProgress | null;
   logTail: string[];
+  /** A stream's liveness (one run, not lists): rows, rate, last sample, reconnects, gaps. */
+  live?: StreamStatus;
 }
 
 export function isFinal(state: JobRunState): boolean {

@@ -79,4 +79,9 @@ export function backfillWorkflowId(t: Target): string {
   return `backfill/${datasetId(t)}`;
 }
 
+/** One stream per dataset at a time, likewise. */
+export function streamWorkflowId(t: Target): string {
+  return `stream/${datasetId(t)}`;
+}
+
 export const LOG_TAIL_LINES = 50;

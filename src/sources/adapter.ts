@@ -1,5 +1,7 @@
 // The contract every exchange adapter fulfils. Adapters turn a venue's REST/WebSocket
 // dialect into normalized rows; they know nothing of storage or Temporal.
+import type { StreamEvent } from './stream-events.ts';
+import type { BackoffPolicy } from './transport/ws-session.ts';
 import type { ExchangeCapabilities } from '../domain/capabilities.ts';
 import type { BookRow, OhlcRow, TradeRow } from '../domain/records.ts';
 import type { ExchangeName, Target } from '../domain/target.ts';
@@ -67,4 +69,15 @@ export interface ExchangeAdapter {
   tradePages(target: Target, range: HistoryRange): AsyncIterable<Page<TradeRow>>;
   /** One order-book snapshot, `depth` levels per side. */
   bookSnapshot(target: Target, depth: number, signal?: AbortSignal): Promise<BookRow[]>;
+  /** Trades live until `signal` aborts, each once, with every gap said; absent where the venue has no trade stream. */
+  tradeStream?(target: Target, o: LiveOptions): AsyncIterable<StreamEvent<TradeRow>>;
+}
+
+export interface LiveOptions {
+  signal: AbortSignal;
+  /** The last trade kept before (an earlier session's): what the venue sent after it and this stream missed is a gap. */
+  resumeAfter?: { tradeId: string; ts: bigint };
+  /** Tests shorten the venue's silence limit and the reconnect backoff. */
+  staleAfterMs?: number;
+  backoff?: BackoffPolicy;
 }

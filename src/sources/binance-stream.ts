@@ -11,7 +11,8 @@ import type { TradeRow } from '../domain/records.ts';
 import type { Target } from '../domain/target.ts';
 import { parseAggTrades } from './binance.ts';
 import type { StreamEvent } from './stream-events.ts';
-import { wsSession, type BackoffPolicy, type WsDialect } from './transport/ws-session.ts';
+import type { LiveOptions } from './adapter.ts';
+import { wsSession, type WsDialect } from './transport/ws-session.ts';
 
 export const BINANCE_WS_URL = 'wss://stream.binance.com:9443';
 
@@ -20,13 +21,9 @@ const MAX_SENDS_PER_SECOND = 5;
 /** Trades come many times a second on a listed pair, pings every 20 s: a minute of nothing is a dead link. */
 const STALE_AFTER_MS = 60_000;
 
-export interface BinanceStreamOptions {
+export interface BinanceStreamOptions extends LiveOptions {
   wsUrl?: string;
-  signal: AbortSignal;
-  /** Streams no frame for this long are replaced (tests shorten it). */
-  staleAfterMs?: number;
   lifetimeMs?: number;
-  backoff?: BackoffPolicy;
 }
 
 /** The dialect of one raw stream of `native` (e.g. btcusdt@aggTrade), subscribed by URL. */
@@ -43,9 +40,9 @@ function dialectOf(native: string, o: BinanceStreamOptions): WsDialect {
 
 /** Trades of `native` (Binance's symbol, e.g. BTCUSDT) in id order, each once, with every gap said. */
 export async function* binanceTrades(target: Target, native: string, o: BinanceStreamOptions): AsyncGenerator<StreamEvent<TradeRow>> {
-  let lastId: bigint | null = null;
-  let lastTs: bigint | null = null;
-  let lossReason: string | null = null;
+  let lastId: bigint | null = o.resumeAfter ? BigInt(o.resumeAfter.tradeId) : null;
+  let lastTs: bigint | null = o.resumeAfter?.ts ?? null;
+  let lossReason: string | null = o.resumeAfter ? 'trades missed between sessions' : null;
   for await (const e of wsSession(dialectOf(native, o), { signal: o.signal, ...(o.backoff && { backoff: o.backoff }) })) {
     if (e.kind === 'open') yield { kind: 'connected', reconnect: e.reconnect };
     else if (e.kind === 'lost') {
@@ -57,7 +54,7 @@ export async function* binanceTrades(target: Target, native: string, o: BinanceS
       const id = BigInt(row.tradeId);
       if (lastId !== null && id <= lastId) continue;
       if (lastId !== null && id > lastId + 1n) {
-        const reason = lossReason ? `trades missed while reconnecting (${lossReason})` : 'a break in the aggregate trade ids';
+        const reason = lossReason === null ? 'a break in the aggregate trade ids' : lossReason.startsWith('trades') ? lossReason : `trades missed while reconnecting (${lossReason})`;
         yield { kind: 'gap', gap: { afterTs: lastTs, beforeTs: row.ts, missingIds: { from: String(lastId + 1n), to: String(id - 1n) }, reason } };
       }
       lossReason = null;

@@ -10,13 +10,15 @@ import type { BookRow, OhlcRow, TradeRow } from '../domain/records.ts';
 import type { Kind, Target } from '../domain/target.ts';
 import { UNIFIED_SYMBOL, datasetKind, parseSeparatedSymbol } from '../domain/target.ts';
 import { NS_PER_MS, NS_PER_S, nsFromMs } from '../domain/time.ts';
-import type { AdapterOptions, ExchangeAdapter, HistoryRange, Page, TransportLog } from './adapter.ts';
+import type { AdapterOptions, ExchangeAdapter, HistoryRange, LiveOptions, Page, TransportLog } from './adapter.ts';
+import { binanceTrades } from './binance-stream.ts';
 import type { TransportSettings } from './http.ts';
 import { ExchangeHttpError, HttpTransport } from './http.ts';
 import type { FetchPage } from './paginate.ts';
 import { compareNumericIds, paginateOhlc, paginateTrades } from './paginate.ts';
 import type { Clock, RateLimit } from './rate-limiter.ts';
 import { RateLimiter, systemClock } from './rate-limiter.ts';
+import type { StreamEvent } from './stream-events.ts';
 
 export const BINANCE_DOCS = 'https://developers.binance.com/docs/binance-spot-api-docs/rest-api';
 export const BINANCE_REST_URL = 'https://api.binance.com';
@@ -71,6 +73,7 @@ export class BinanceAdapter implements ExchangeAdapter {
   readonly version = 'binance-rest/1';
   readonly capabilities = BINANCE_CAPABILITIES;
   private readonly base: string;
+  private readonly wsBase: string | undefined;
   private readonly http: HttpTransport;
   private readonly clock: Clock;
   private readonly listed = new Set<string>();
@@ -78,6 +81,7 @@ export class BinanceAdapter implements ExchangeAdapter {
   /** Without `settings.limiters` the adapter has a limiter of its own, shared with nobody. */
   constructor(opts: AdapterOptions = {}, settings: TransportSettings = {}) {
     this.base = (opts.restUrl ?? BINANCE_REST_URL).replace(/\/+$/, '');
+    this.wsBase = opts.wsUrl;
     this.clock = settings.clock ?? systemClock;
     const limiter = settings.limiters
       ? settings.limiters.for('binance', this.base, BINANCE_RATE_LIMIT)
@@ -175,6 +179,11 @@ export class BinanceAdapter implements ExchangeAdapter {
   private history(target: Target, kind: Kind): HistoryCapability {
     if (target.kind !== kind) throw new ValidationError('kind', `expected a ${kind} target, got ${target.kind}`);
     return requireBackfill(this.capabilities, target);
+  }
+
+  tradeStream(target: Target, o: LiveOptions): AsyncIterable<StreamEvent<TradeRow>> {
+    if (target.kind !== 'trades') throw new ValidationError('kind', `expected a trades target, got ${target.kind}`);
+    return binanceTrades(target, this.native(target.symbol), { ...o, ...(this.wsBase && { wsUrl: this.wsBase }) });
   }
 
   private native(symbol: string): string {

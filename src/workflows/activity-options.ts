@@ -44,3 +44,18 @@ export const PROBE: ActivityOptions = {
   startToCloseTimeout: '10 seconds',
   retry: { maximumAttempts: 1 },
 };
+
+/**
+ * One stream session: hours of one socket. The heartbeat (every second) notices a dead
+ * worker within 30 s and carries the counters and the last trade written, so the retried
+ * attempt (on any worker) resumes them and heals what it missed. Transient failures retry
+ * without end (1 s doubling to 1 min): a stream is meant to outlive a venue's outage.
+ */
+export const STREAM_SESSION_MS = 6 * 3_600_000;
+export const STREAM: ActivityOptions = {
+  startToCloseTimeout: STREAM_SESSION_MS + 15 * 60_000,
+  heartbeatTimeout: '30 seconds',
+  // A stop waits for the session to flush what it received.
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+  retry,
+};

@@ -1,7 +1,6 @@
 // The backfill workflow: one per dataset at a time (its id is the dataset's). Resolves the
 // range once, then fetches and writes window after window; rows never pass through here.
 import {
-  ActivityFailure,
   ApplicationFailure,
   allHandlersFinished,
   CancellationScope,
@@ -23,6 +22,7 @@ import { datasetKind } from '../domain/target.ts';
 import { isoFromNs } from '../domain/time.ts';
 import { planWindows } from '../domain/windows.ts';
 import { RESOLVE, WINDOW } from './activity-options.ts';
+import { describeFailure } from './failure-text.ts';
 import { progressQuery, SA, stopSignal } from './definitions.ts';
 
 const { resolveBackfill } = proxyActivities<Activities>(RESOLVE);
@@ -202,11 +202,4 @@ export async function backfill(input: BackfillInput): Promise<BackfillResult> {
     setState('completed');
     return result('completed');
   }
-}
-
-/** The innermost message: "binance: unknown symbol ..." rather than "Activity task failed". */
-function describeFailure(e: unknown): string {
-  let err = e as Error & { cause?: unknown };
-  while (err instanceof ActivityFailure && err.cause) err = err.cause as Error & { cause?: unknown };
-  return err?.message ?? String(e);
 }

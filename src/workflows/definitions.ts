@@ -3,8 +3,11 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { BackfillProgress } from '../domain/job.ts';
+import type { StreamRunStatus } from '../domain/stream.ts';
 
 export const progressQuery = defineQuery<BackfillProgress>('progress');
+/** A stream's counters up to its last finished session; the running session's are in its heartbeat. */
+export const streamStatusQuery = defineQuery<StreamRunStatus>('status');
 /** Ends a run after the window in flight is written. */
 export const stopSignal = defineSignal('stop');
 

@@ -2,3 +2,4 @@
 export { backfill } from './backfill.ts';
 export { probe } from './probe.ts';
 export { scheduledBackfill } from './scheduled-backfill.ts';
+export { stream } from './stream.ts';

@@ -16,7 +16,7 @@ export interface BackfillEnv {
 
 export async function backfillEnv(simOptions: SimOptions = {}, withWorker = true): Promise<BackfillEnv> {
   const sim = await startSim({ port: 0, seed: 7, ...simOptions });
-  const services = buildServices(await testConfig({ exchanges: { binance: { restUrl: `${sim.url}/binance` } } }));
+  const services = buildServices(await testConfig({ exchanges: { binance: { restUrl: `${sim.url}/binance`, wsUrl: `${sim.url.replace(/^http/, "ws")}/binance` } } }));
   const worker = withWorker ? await startWorker(services) : (undefined as unknown as RunningWorker);
   after(async () => {
     await worker?.shutdown();

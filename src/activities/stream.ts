@@ -1,0 +1,185 @@
+// The stream activity: one session of a live stream. It holds the venue's socket through the
+// adapter, buffers rows and flushes them every N rows or T seconds, records what it covered,
+// heals every gap it can from REST history, and heartbeats its counters so a retried attempt
+// (a dead worker, a lost connection the transport gave up on) goes on from them. A stop (the
+// run cancelling it) flushes what was received and returns; so does the end of the session.
+import { createHash } from 'node:crypto';
+import { Context } from '@temporalio/activity';
+import { NoCapability } from '../domain/errors.ts';
+import type { TradeRow } from '../domain/records.ts';
+import { GAPS_KEPT, emptyStatus, type GapRecord, type StreamStatus } from '../domain/stream.ts';
+import type { Target } from '../domain/target.ts';
+import { isoFromNs } from '../domain/time.ts';
+import type { StreamGap } from '../sources/stream-events.ts';
+import type { BackoffPolicy } from '../sources/transport/ws-session.ts';
+import { copyWindow, type BackfillDeps } from './backfill.ts';
+import { asActivityFailure } from './failures.ts';
+
+const HEARTBEAT_EVERY_MS = 1_000;
+const SAMPLE_EVERY_MS = 1_000;
+
+export interface StreamSessionInput {
+  target: Target;
+  flushRows: number;
+  flushMs: number;
+  /** The session ends by itself after this long; the workflow starts the next one. */
+  sessionMs: number;
+  /** What earlier sessions of the run ended with. */
+  resume?: StreamCarry;
+  /** Tests shorten the venue's silence limit and the reconnect backoff. */
+  staleAfterMs?: number;
+  backoff?: BackoffPolicy;
+}
+
+/** What one session hands the next (and a retried attempt finds in its heartbeat). */
+export interface StreamCarry {
+  status: StreamStatus;
+  /** The last trade written, so the next session knows what it missed. */
+  last: { tradeId: string; ts: string } | null;
+}
+
+export interface StreamSessionResult extends StreamCarry {
+  ended: 'stopped' | 'session';
+}
+
+export function createStreamActivities(deps: BackfillDeps) {
+  return {
+    async streamSession(input: StreamSessionInput): Promise<StreamSessionResult> {
+      return asActivityFailure(() => streamSession(deps, input));
+    },
+  };
+}
+
+async function streamSession(deps: BackfillDeps, input: StreamSessionInput): Promise<StreamSessionResult> {
+  const ctx = Context.current();
+  const { target } = input;
+  const adapter = deps.adapter(target.exchange);
+  if (target.kind !== 'trades' || !adapter.tradeStream) throw new NoCapability(target.exchange, `no live ${target.kind} stream in this dccd yet`);
+  const carry: StreamCarry = structuredClone((ctx.info.heartbeatDetails as StreamCarry | undefined) ?? input.resume ?? { status: emptyStatus(), last: null });
+  const { status } = carry;
+  const coverage = await deps.coverage();
+  const heartbeat = () => ctx.heartbeat(carry);
+  // One series of part names per attempt: a retried attempt never overwrites its predecessor's parts.
+  const session = createHash('sha256').update(`${ctx.info.workflowExecution?.runId}:${ctx.info.activityId}:${ctx.info.attempt}`).digest('hex').slice(0, 12);
+  const provenance = { source: `${adapter.name}:ws`, adapterVersion: `${adapter.version}+ws` };
+
+  const stop = new AbortController();
+  let ended: StreamSessionResult['ended'] = 'session';
+  const onCancel = () => {
+    ended = 'stopped';
+    stop.abort();
+  };
+  if (ctx.cancellationSignal.aborted) onCancel();
+  else ctx.cancellationSignal.addEventListener('abort', onCancel, { once: true });
+  const sessionTimer = setTimeout(() => stop.abort(), input.sessionMs);
+
+  let buffer: TradeRow[] = [];
+  let oldestAtMs = 0;
+  /** Where the covered span the stream is extending began: its first row, or the end of its last gap. */
+  let segmentStart: bigint | null = null;
+  const heals: StreamGap[] = [];
+  let seq = 0;
+  let lastSampleMs = 0;
+  const rates: Array<{ atMs: number; rows: number }> = [];
+
+  // Flushes run one at a time, in order: each part covers what came before the next.
+  let flushing: Promise<void> = Promise.resolve();
+  const flush = (final = false) => (flushing = flushing.then(() => writeBuffer(final)));
+  /**
+   * Writes the buffered rows as one part covering [first ts, last ts + 1). Rows sharing the
+   * newest ts stay buffered until the next flush (unless it is the last): more trades of that
+   * millisecond may follow, and a part covering it must hold all of them.
+   */
+  async function writeBuffer(final: boolean): Promise<void> {
+    let n = buffer.length;
+    if (!final) while (n > 0 && buffer[n - 1]!.ts === buffer[buffer.length - 1]!.ts) n--;
+    const rows = buffer.slice(0, n);
+    buffer = buffer.slice(n);
+    if (rows.length === 0) return;
+    const first = rows[0]!;
+    const last = rows[rows.length - 1]!;
+    seq++;
+    await deps.store.write(target, rows, { startNs: first.ts, endNs: last.ts + 1n }, provenance);
+    await coverage.cover(target, 'ws', { startNs: segmentStart ?? first.ts, endNs: last.ts + 1n });
+    segmentStart ??= first.ts;
+    status.rowsWritten += rows.length;
+    status.lastTs = String(last.ts);
+    carry.last = { tradeId: last.tradeId, ts: String(last.ts) };
+    rates.push({ atMs: Date.now(), rows: rows.length });
+    while (rates.length > 10) rates.shift();
+    const spanS = rates.length > 1 ? (rates[rates.length - 1]!.atMs - rates[0]!.atMs) / 1000 : 0;
+    status.rate = spanS > 0 ? Math.round(rates.slice(1).reduce((n, r) => n + r.rows, 0) / spanS) : 0;
+    heartbeat();
+    // A gap is healed once the rows after it are on disk: the REST rows of its span then
+    // complete what the stream wrote on either side.
+    while (heals.length > 0 && heals[0]!.beforeTs <= last.ts) await heal(heals.shift()!);
+  }
+
+  async function heal(gap: StreamGap): Promise<void> {
+    const record = status.gaps.find((g) => g.beforeNs === String(gap.beforeTs) && g.state === 'open');
+    const from = gap.afterTs ?? gap.beforeTs;
+    try {
+      await copyWindow(deps, { target, startNs: String(from), endNs: String(gap.beforeTs + 1n) }, {
+        signal: ctx.cancellationSignal.aborted ? undefined : ctx.cancellationSignal,
+        onCovered: (w) => coverage.cover(target, 'rest', w),
+      });
+      if (record) record.state = 'healed';
+    } catch (e) {
+      if (record) record.reason += `; not healed: ${(e as Error).message}`;
+    }
+    heartbeat();
+  }
+
+  const ticker = setInterval(() => {
+    if (buffer.length > 0 && Date.now() - oldestAtMs >= input.flushMs) void flush().catch(() => undefined);
+    heartbeat();
+  }, Math.min(HEARTBEAT_EVERY_MS, input.flushMs));
+  try {
+    const last = carry.last;
+    const events = adapter.tradeStream(target, {
+      signal: stop.signal,
+      ...(last && { resumeAfter: { tradeId: last.tradeId, ts: BigInt(last.ts) } }),
+      ...(input.staleAfterMs !== undefined && { staleAfterMs: input.staleAfterMs }),
+      ...(input.backoff && { backoff: input.backoff }),
+    });
+    for await (const e of events) {
+      if (e.kind === 'rows') {
+        if (buffer.length === 0) oldestAtMs = e.receivedAtMs;
+        buffer.push(...e.rows);
+        const newest = e.rows[e.rows.length - 1]!;
+        if (e.receivedAtMs - lastSampleMs >= SAMPLE_EVERY_MS) {
+          lastSampleMs = e.receivedAtMs;
+          status.lastSample = { price: newest.price, ts: isoFromNs(newest.ts), receivedAt: new Date(e.receivedAtMs).toISOString() };
+        }
+        if (buffer.length >= input.flushRows) await flush();
+      } else if (e.kind === 'gap') {
+        // The rows before the gap go to disk first, so the covered span ends where they end.
+        await flush(true);
+        noteGap(status, e.gap);
+        segmentStart = e.gap.beforeTs;
+        heals.push(e.gap);
+      } else if (e.kind === 'connected' && e.reconnect) status.reconnects++;
+    }
+    await flush(true);
+    return { ...carry, ended };
+  } finally {
+    clearInterval(ticker);
+    clearTimeout(sessionTimer);
+    ctx.cancellationSignal.removeEventListener('abort', onCancel);
+    stop.abort();
+  }
+}
+
+function noteGap(status: StreamStatus, g: StreamGap): void {
+  const record: GapRecord = {
+    afterNs: g.afterTs === null ? null : String(g.afterTs),
+    beforeNs: String(g.beforeTs),
+    ...(g.missingIds && { missingIds: g.missingIds }),
+    reason: g.reason,
+    state: 'open',
+    at: new Date().toISOString(),
+  };
+  status.gapsTotal++;
+  status.gaps.push(record);
+  if (status.gaps.length > GAPS_KEPT) status.gaps.shift();
+}

@@ -1,0 +1,36 @@
+// The stream verb: check a request against the venue (shape, a stream the venue offers and
+// this dccd implements, flush settings, the symbol listed), then start its run. A bad request
+// starts nothing.
+import { NoCapability, ValidationError } from '../domain/errors.ts';
+import type { StreamRequest } from '../domain/stream.ts';
+import { checkTarget, datasetKind, parseExchange, type Target } from '../domain/target.ts';
+import type { ExchangeAdapter } from '../sources/adapter.ts';
+import type { Services } from '../services.ts';
+import type { StartedRun } from '../client/runs.ts';
+import { submitStream, type StreamTuning } from '../client/streams.ts';
+
+const MAX_FLUSH_ROWS = 1_000_000;
+const MAX_FLUSH_MS = 3_600_000;
+
+/** The checks that need no venue: target shape, the stream capability, flush settings. */
+export function shapeStream(req: StreamRequest, adapter: ExchangeAdapter): StreamRequest {
+  const shaped = checkTarget(req.target);
+  const target: Target = { ...shaped, symbol: adapter.parseSymbol(shaped.symbol) };
+  const cap = adapter.capabilities.stream[target.kind];
+  if (!cap) throw new NoCapability(target.exchange, `no live ${datasetKind(target)} stream`);
+  // Declared by the venue but not built yet in this dccd: say so rather than start a run that fails.
+  if (target.kind !== 'trades' || !adapter.tradeStream) throw new NoCapability(target.exchange, `live ${datasetKind(target)} streams are not implemented in this dccd yet (trades are)`);
+  for (const [field, v, max] of [['flushRows', req.flushRows, MAX_FLUSH_ROWS], ['flushMs', req.flushMs, MAX_FLUSH_MS]] as const) {
+    if (v !== undefined && (!Number.isSafeInteger(v) || v < 1 || v > max)) throw new ValidationError(field, `must be a whole number from 1 to ${max}, got ${v}`);
+  }
+  return { target, ...(req.flushRows !== undefined && { flushRows: req.flushRows }), ...(req.flushMs !== undefined && { flushMs: req.flushMs }), ...(req.specId && { specId: req.specId }) };
+}
+
+/** Checks `req` with the venue and starts its run. */
+export async function startStream(services: Services, req: StreamRequest, tuning: StreamTuning = {}): Promise<StartedRun> {
+  const exchange = parseExchange(req.target.exchange, 'target.exchange');
+  const adapter = services.adapter(exchange, { interactive: true });
+  const request = shapeStream({ ...req, target: { ...req.target, exchange } }, adapter);
+  await adapter.checkSymbol(request.target.symbol);
+  return submitStream(services, request, tuning);
+}
