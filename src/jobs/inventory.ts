@@ -56,12 +56,12 @@ export async function inventory(services: Pick<Services, 'store' | 'coverage'>, 
   const out = new Map<string, DatasetInventory>();
   for (const d of onDisk) {
     const id = datasetIdOf(d.exchange, d.datasetKind, d.symbolSlug);
-    out.set(id, summaryOf(id, d.exchange, d.symbolSlug.replace('-', '/'), d.datasetKind, d.parts, covered.get(id), recorded.get(id)?.rows ?? null, jobsOf.get(id) ?? []));
+    out.set(id, summaryOf(id, d.exchange, d.symbolSlug.replace('-', '/'), d.datasetKind, d, covered.get(id), recorded.get(id)?.rows ?? null, jobsOf.get(id) ?? []));
   }
   // Datasets the manifest knows whose files are all gone (deleted, purged).
   for (const e of extents) {
     if (out.has(e.datasetId)) continue;
-    out.set(e.datasetId, summaryOf(e.datasetId, e.exchange, e.symbol, e.kind, [], covered.get(e.datasetId), e.rows, jobsOf.get(e.datasetId) ?? []));
+    out.set(e.datasetId, summaryOf(e.datasetId, e.exchange, e.symbol, e.kind, { parts: [], rows: 0 }, covered.get(e.datasetId), e.rows, jobsOf.get(e.datasetId) ?? []));
   }
   return [...out.values()].sort((a, b) => (a.datasetId < b.datasetId ? -1 : a.datasetId > b.datasetId ? 1 : 0));
 }
@@ -71,7 +71,8 @@ function summaryOf(
   exchange: string,
   symbol: string,
   kind: string,
-  parts: readonly PartSummary[],
+  /** The dataset's parts, and the rows a read of them returns (overlapping parts merged). */
+  { parts, rows }: { parts: readonly PartSummary[]; rows: number },
   manifest: Coverage | undefined,
   recordedRows: number | null,
   jobs: string[],
@@ -90,7 +91,7 @@ function summaryOf(
     symbol,
     kind,
     files: parts.length,
-    rows: parts.reduce((n, p) => n + p.rows, 0),
+    rows,
     bytes: parts.reduce((n, p) => n + p.bytes, 0),
     firstTs,
     lastTs,

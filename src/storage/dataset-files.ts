@@ -3,12 +3,12 @@
 import type { Dirent } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Partition, Window } from './parquet-layout.ts';
+import type { PartName, Partition, Window } from './parquet-layout.ts';
 import { intersect, isTempFileName, parsePartFileName, parsePartitionName } from './parquet-layout.ts';
 import { guardStorage } from './storage-failure.ts';
 import { cmpInterval as cmpWindow } from '../domain/intervals.ts';
 
-export interface PartFile extends Window {
+export interface PartFile extends PartName {
   path: string;
   partition: Partition;
 }

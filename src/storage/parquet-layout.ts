@@ -4,8 +4,10 @@
 //   {data}/{datasetKind}/exchange={exchange}/symbol={BASE-QUOTE}/{partition}/part-{startNs}-{endNs}.parquet
 // e.g. data/ohlc-1m/exchange=binance/symbol=BTC-USDT/month=2024-01/part-….parquet. The
 // first layout, {data}/{exchange}/{datasetKind}/{SYMBOL}/…, is moved once by layout-migration.ts.
-// A part's name is the window [startNs, endNs) it covers, so a retried write lands on the
-// same name and replaces the file instead of adding a second copy.
+// A REST part's name is the window [startNs, endNs) it covers, so a retried write lands on
+// the same name and replaces the file instead of adding a second copy. A stream part's name,
+// part-ws-{session}-{seq}-{startNs}-{endNs}.parquet, adds the flush that wrote it, so a
+// retried flush replaces its own file and two sessions never collide.
 import { join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -77,6 +79,27 @@ export function partitionsCovering(grain: PartitionGrain, w: Window): Partition[
   return out;
 }
 
+/**
+ * For each of `partitions` (in time order, adjoining) that holds rows, the window from its
+ * first row's ts to just after its last: what a stream part covers.
+ */
+export function rowWindows(partitions: readonly Partition[], rows: readonly { ts: bigint }[]): Array<{ partition: Partition; window: Window }> {
+  const windows: Array<Window | undefined> = partitions.map(() => undefined);
+  for (const { ts } of rows) {
+    let lo = 0;
+    for (let hi = partitions.length - 1; lo < hi; ) {
+      const mid = (lo + hi + 1) >> 1;
+      if (partitions[mid]!.startNs <= ts) lo = mid;
+      else hi = mid - 1;
+    }
+    const w = windows[lo];
+    if (!w) windows[lo] = { startNs: ts, endNs: ts + 1n };
+    else if (ts < w.startNs) w.startNs = ts;
+    else if (ts >= w.endNs) w.endNs = ts + 1n;
+  }
+  return partitions.flatMap((partition, i) => (windows[i] ? [{ partition, window: windows[i] }] : []));
+}
+
 const PARTITION_NAME = /^(?:date=(\d{4})-(\d{2})-(\d{2})|month=(\d{4})-(\d{2})|year=(\d{4}))$/;
 
 /** Bounds of a partition folder of any grain; undefined for anything else. */
@@ -103,15 +126,37 @@ export function intersect(a: Window, b: Window): Window | undefined {
 export const contains = (outer: Window, inner: Window): boolean =>
   outer.startNs <= inner.startNs && inner.endNs <= outer.endNs;
 
+/** Which writer made a part: a backfill (REST) or a live stream (WebSocket). */
+export type PartSource = 'rest' | 'ws';
+
+/** One flush of a stream: the session's token and the flush's number within it. */
+export interface StreamFlush {
+  /** [a-z0-9]{1,32}, chosen by the caller. */
+  session: string;
+  /** Increasing within the session; a retried flush repeats its number. */
+  seq: number;
+}
+
+/** A part's window, and for a stream part the flush that wrote it (absent: a REST part). */
+export interface PartName extends Window {
+  stream?: StreamFlush;
+}
+
+const SESSION = '[a-z0-9]{1,32}';
+export const SESSION_TOKEN = new RegExp(`^${SESSION}$`);
+
 export const partFileName = (w: Window): string => `part-${w.startNs}-${w.endNs}.parquet`;
+export const streamPartFileName = (f: StreamFlush, w: Window): string => `part-ws-${f.session}-${f.seq}-${w.startNs}-${w.endNs}.parquet`;
 
-const PART_NAME = /^part-(-?\d{1,20})-(-?\d{1,20})\.parquet$/;
+const PART_NAME = new RegExp(`^part-(?:ws-(${SESSION})-(\\d{1,16})-)?(-?\\d{1,20})-(-?\\d{1,20})\\.parquet$`);
 
-export function parsePartFileName(name: string): Window | undefined {
+/** What a part's file name says; undefined for any other name. A name without a source marker is a REST part's. */
+export function parsePartFileName(name: string): PartName | undefined {
   const m = PART_NAME.exec(name);
   if (!m) return undefined;
-  const w = { startNs: BigInt(m[1]!), endNs: BigInt(m[2]!) };
-  return w.startNs < w.endNs ? w : undefined;
+  const w = { startNs: BigInt(m[3]!), endNs: BigInt(m[4]!) };
+  if (!(w.startNs < w.endNs)) return undefined;
+  return m[1] === undefined ? w : { ...w, stream: { session: m[1], seq: Number(m[2]) } };
 }
 
 // Temp files must not end in .parquet: DuckDB's glob `**/*.parquet` matches dot-files too

@@ -11,7 +11,7 @@ import type * as arrow from 'apache-arrow';
 import { ValidationError } from '../domain/errors.ts';
 import type { AnyRow, RowsByKind } from '../domain/records.ts';
 import type { Kind, Target } from '../domain/target.ts';
-import { checkTarget } from '../domain/target.ts';
+import { checkTarget, parseDatasetKind } from '../domain/target.ts';
 import { isoFromNs, nowNs } from '../domain/time.ts';
 import { collectBatch, toArrowTable, toRows } from './column-batch.ts';
 import type { ColumnBatch } from './column-batch.ts';
@@ -42,9 +42,21 @@ import {
   tsBetween,
   tsWithin,
 } from './parquet-columns.ts';
-import type { Window } from './parquet-layout.ts';
-import { contains, datasetDir, intersect, partFileName, partitionGrain, partitionsCovering, tempFileName, tempFileWriter } from './parquet-layout.ts';
-import { hasOverlap, visibleWindows } from './part-precedence.ts';
+import type { PartSource, StreamFlush, Window } from './parquet-layout.ts';
+import {
+  SESSION_TOKEN,
+  contains,
+  datasetDir,
+  intersect,
+  partFileName,
+  partitionGrain,
+  partitionsCovering,
+  rowWindows,
+  streamPartFileName,
+  tempFileName,
+  tempFileWriter,
+} from './parquet-layout.ts';
+import { hasOverlap, overlapGroups, streamOrder, visibleWindows } from './part-precedence.ts';
 import { SLICE_BYTES, sliceCuts } from './read-slices.ts';
 import { guardStorage } from './storage-failure.ts';
 import { isAlive } from '../process-alive.ts';
@@ -66,6 +78,12 @@ const KV = {
   schema: 'dccd.schema',
   /** Write stamp, ns: orders overlapping parts (part-precedence.ts). */
   writtenNs: 'dccd.written_ns',
+  /** 'rest' or 'ws'; a part without it is a REST part (written before streams existed). */
+  source: 'dccd.source',
+  /** Stream parts: the flush that wrote them, and the write stamp of their session's first flush. */
+  session: 'dccd.session',
+  seq: 'dccd.seq',
+  sessionNs: 'dccd.session_ns',
 } as const;
 
 // v2 pages let DuckDB pick DELTA_BINARY_PACKED for ts and sequential ids (8.2 B/row for
@@ -106,6 +124,8 @@ export class ParquetStore {
   #footers: FooterCache | undefined;
   /** Settles once the data folder is in the current layout (layout-migration.ts). */
   #layout: Promise<void> | undefined;
+  /** Write stamp of each stream session's first flush through this store: orders sessions. */
+  readonly #sessionStamps = new Map<string, bigint>();
 
   constructor(readonly dataPath: string) {
     // An in-memory database spills to ./.tmp of the working directory by default.
@@ -124,13 +144,15 @@ export class ParquetStore {
   }
 
   /**
-   * Writes rows that cover exactly [startNs, endNs): afterwards the dataset's rows in that
-   * range are exactly `rows`, whatever was stored there before. A key (ohlc ts, trades
-   * trade_id, book ts+side+level) repeated within `rows` keeps its last occurrence. Files
-   * are cut at partition bounds and named after the window they cover, so repeating a call
-   * replaces the same files. Each file is written under a temp name and renamed into place;
-   * parts it supersedes are deleted, and parts partly overlapping the range rewritten without
-   * it, only after that. Empty `rows` clears the range. Returns the data files written.
+   * Writes REST rows that cover exactly [startNs, endNs): afterwards the dataset's REST rows
+   * in that range are exactly `rows`, whatever REST parts held there before; stream parts
+   * (append) are left alone, and reads merge them in (a REST row winning on its key). A key
+   * (ohlc ts, trades trade_id, book ts+side+level) repeated within `rows` keeps its last
+   * occurrence. Files are cut at partition bounds and named after the window they cover, so
+   * repeating a call replaces the same files. Each file is written under a temp name and
+   * renamed into place; REST parts it supersedes are deleted, and REST parts partly
+   * overlapping the range rewritten without it, only after that. Empty `rows` clears the
+   * range of REST rows. Returns the data files written.
    */
   async write<K extends Kind>(
     target: Target & { kind: K },
@@ -143,16 +165,75 @@ export class ParquetStore {
     checkRange(range);
     checkProvenance(provenance);
     const bounds = checkRows(t.kind, rows, range);
-    const sorted = (isSortedUnique[t.kind] as (r: readonly AnyRow[]) => boolean)(rows);
+    const sorted = sortedUnique(t.kind, rows);
     await this.#ready();
     return this.#locks.run(dir, () =>
       this.#engine.use((conn) =>
         guardStorage(dir, async () => {
-          const existing = await listParts(dir, range);
+          const existing = (await listParts(dir, range)).filter((p) => !p.stream);
           const stamp = nextWriteStamp();
-          const kv = (w: Window) => footer(w, provenanceJson(provenance, stamp), stamp);
-          const written = bounds ? await this.#writeRows(conn, t, rows, { ...range, ...bounds }, sorted, kv) : { rows: 0, files: [] };
+          const kv = (w: Window) => footer(w, provenanceJson(provenance, stamp), stamp, 'rest');
+          const pieces = bounds
+            ? partitionsCovering(partitionGrain(t), { startNs: bounds.minTs, endNs: bounds.maxTs + 1n }).map((p) => {
+                const window = intersect(p, range)!;
+                return { path: join(dir, p.name, partFileName(window)), window };
+              })
+            : [];
+          const written = await this.#writeRows(conn, t, rows, sorted, pieces, kv);
           await this.#retire(conn, t.kind, existing.filter((p) => !written.files.includes(p.path)), range);
+          return written;
+        }),
+      ),
+    );
+  }
+
+  /**
+   * Appends one flush of a live stream as stream parts, one per partition its rows occupy,
+   * each covering [its first row's ts, its last row's ts + 1) and named after the flush
+   * (part-ws-{session}-{seq}-…), so a retried flush replaces its own files. Deletes and
+   * rewrites nothing else: a backfill's parts and other flushes stay, and reads merge them
+   * by key (part-precedence.ts). A key repeated within `rows` keeps its last occurrence.
+   * Durable as write(); empty `rows` writes nothing. Returns the data files written.
+   */
+  async append<K extends Kind>(
+    target: Target & { kind: K },
+    rows: RowsByKind[K][],
+    flush: StreamFlush,
+    provenance: Provenance,
+  ): Promise<{ rows: number; files: string[] }> {
+    const t = checkTarget(target);
+    const dir = this.datasetPath(t);
+    checkFlush(flush);
+    checkProvenance(provenance);
+    const bounds = checkRows(t.kind, rows, ALL_TIME);
+    if (!bounds) return { rows: 0, files: [] };
+    const sorted = sortedUnique(t.kind, rows);
+    await this.#ready();
+    // Flushes of one session run in turn; they never wait on a backfill's write, which leaves their parts alone.
+    return this.#locks.run(`${dir}\0ws-${flush.session}`, () =>
+      this.#engine.use((conn) =>
+        guardStorage(dir, async () => {
+          const stamp = nextWriteStamp();
+          const sessionNs = this.#sessionStamps.get(flush.session) ?? stamp;
+          this.#sessionStamps.set(flush.session, sessionNs);
+          const kv = (w: Window) => ({
+            ...footer(w, provenanceJson(provenance, stamp), stamp, 'ws'),
+            [KV.session]: flush.session,
+            [KV.seq]: String(flush.seq),
+            [KV.sessionNs]: String(sessionNs),
+          });
+          const partitions = partitionsCovering(partitionGrain(t), { startNs: bounds.minTs, endNs: bounds.maxTs + 1n });
+          const pieces = rowWindows(partitions, rows).map(({ partition, window }) => ({
+            path: join(dir, partition.name, streamPartFileName(flush, window)),
+            window,
+          }));
+          const written = await this.#writeRows(conn, t, rows, sorted, pieces, kv);
+          // A retry whose rows differ from the first try's lands under other names: the first try's files go.
+          for (const partition of partitions) {
+            for (const p of await listPartsIn(dir, partition)) {
+              if (p.stream?.session === flush.session && p.stream.seq === flush.seq && !written.files.includes(p.path)) await rm(p.path, { force: true });
+            }
+          }
           return written;
         }),
       ),
@@ -236,7 +317,7 @@ export class ParquetStore {
 
   /**
    * Row count and ts extent of the whole dataset; null when it is empty. Footers answer it
-   * (no data read) unless parts overlap after an interrupted write.
+   * (no data read) unless parts overlap (stream parts, or an interrupted write).
    */
   async stats(target: Target): Promise<{ rows: number; minTs: bigint; maxTs: bigint } | null> {
     const t = checkTarget(target);
@@ -255,12 +336,12 @@ export class ParquetStore {
     );
   }
 
-  /** Latest ts stored, from footer statistics; null for an empty dataset. */
+  /** Latest ts stored, from footer statistics where parts do not overlap; null for an empty dataset. */
   maxTs(target: Target): Promise<bigint | null> {
     return this.#edgeTs(target, 'max');
   }
 
-  /** Earliest ts stored, from footer statistics; null for an empty dataset. */
+  /** Earliest ts stored, from footer statistics where parts do not overlap; null for an empty dataset. */
   minTs(target: Target): Promise<bigint | null> {
     return this.#edgeTs(target, 'min');
   }
@@ -288,14 +369,23 @@ export class ParquetStore {
 
   /**
    * Every dataset folder in the data path with what its parts hold, from their footers
-   * (cached on size and mtime, so only new or changed files are opened).
+   * (cached on size and mtime, so only new or changed files are opened), and the rows a read
+   * of it returns: the footers' counts, except where parts overlap, which are counted through
+   * the merge (their rows are read).
    */
-  async datasets(): Promise<Array<DatasetDir & { parts: PartSummary[] }>> {
+  async datasets(): Promise<Array<DatasetDir & { parts: PartSummary[]; rows: number }>> {
     await this.#ready();
     const cache = (this.#footers ??= new FooterCache(this.dataPath));
     return this.#engine.use(async (conn) => {
-      const out: Array<DatasetDir & { parts: PartSummary[] }> = [];
-      for (const d of await listDatasetDirs(this.dataPath)) out.push({ ...d, parts: await cache.summarize(conn, await listParts(d.dir)) });
+      const out: Array<DatasetDir & { parts: PartSummary[]; rows: number }> = [];
+      for (const d of await listDatasetDirs(this.dataPath)) {
+        out.push(
+          await retryVanished(async () => {
+            const parts = await cache.summarize(conn, await listParts(d.dir));
+            return { ...d, parts, rows: await this.#visibleRows(conn, d.datasetKind, parts) };
+          }),
+        );
+      }
       await cache.save(new Set(out.flatMap((d) => d.parts.map((p) => p.path))));
       return out;
     });
@@ -325,24 +415,36 @@ export class ParquetStore {
     return this.#engine.use((conn) => ranksOf(conn, paths));
   }
 
+  /** Rows a read of `parts` (in window order) returns; `datasetKind` names their columns. */
+  async #visibleRows(conn: DuckDBConnection, datasetKind: string, parts: readonly PartSummary[]): Promise<number> {
+    let rows = 0;
+    const overlapping: PartSummary[] = [];
+    for (const g of overlapGroups(parts)) {
+      if (g.length > 1) overlapping.push(...g);
+      else rows += g[0]!.rows;
+    }
+    if (overlapping.length === 0) return rows;
+    const source = await this.#sourceSql(conn, parseDatasetKind(datasetKind).kind, overlapping);
+    return rows + Number((await conn.runAndReadAll(`SELECT count(*) FROM ${source}`)).getRows()[0]![0] as bigint);
+  }
+
   // ---- writing -------------------------------------------------------------------------------
 
-  /** Writes `rows` as one part per partition they occupy, each covering the range clipped to it. */
+  /** Writes the rows of each piece's window (one partition's worth, or less) to its path. */
   async #writeRows(
     conn: DuckDBConnection,
     t: Target,
     rows: readonly AnyRow[],
-    range: Window & { minTs: bigint; maxTs: bigint },
     sorted: boolean,
+    pieces: ReadonlyArray<{ path: string; window: Window }>,
     kv: (w: Window) => Record<string, string>,
   ): Promise<{ rows: number; files: string[] }> {
     const files: string[] = [];
     let written = 0;
+    if (pieces.length === 0) return { rows: 0, files };
     try {
       const source = await this.#load(conn, t.kind, rows, sorted);
-      for (const p of partitionsCovering(partitionGrain(t), { startNs: range.minTs, endNs: range.maxTs + 1n })) {
-        const w = intersect(p, range)!;
-        const path = join(this.datasetPath(t), p.name, partFileName(w));
+      for (const { path, window: w } of pieces) {
         const order = sorted ? '' : ` ORDER BY ${ORDER_BY[t.kind]}`;
         const select = `SELECT ${fileSelectSql(t.kind)} FROM ${source} WHERE ${loadTsWithin(w)}${order}`;
         const n = await this.#writePart(conn, select, path, kv(w));
@@ -503,18 +605,62 @@ export class ParquetStore {
   async #rangeSql(conn: DuckDBConnection, t: Target, startNs: bigint | undefined, endNs: bigint | undefined, columns: string) {
     const range = { startNs: startNs ?? ALL_TIME.startNs, endNs: endNs ?? ALL_TIME.endNs };
     const parts = range.startNs < range.endNs ? await listParts(this.datasetPath(t), range) : [];
-    const source = await this.#sourceSql(conn, t.kind, parts);
     const where = tsBetween(startNs, endNs);
+    const source = await this.#sourceSql(conn, t.kind, parts, where);
     return `SELECT ${columns} FROM ${source}${where ? ` WHERE ${where}` : ''} ORDER BY ${ORDER_BY[t.kind]}`;
   }
 
   /**
-   * The FROM source of `parts`: one read_parquet over their files when their windows are
-   * disjoint (the normal case); otherwise each part restricted to where it wins.
+   * The FROM source of `parts` (in window order): one read_parquet over their files when
+   * their windows are disjoint (the normal case); where only REST parts overlap, each
+   * restricted to where it wins; where a stream part overlaps others, their rows merged by
+   * key (part-precedence.ts). `where`, a ts filter, narrows the merge to a read's range.
    */
-  async #sourceSql(conn: DuckDBConnection, kind: Kind, parts: readonly PartFile[]): Promise<string> {
-    const cols = fileColumnsSql(kind);
+  async #sourceSql(conn: DuckDBConnection, kind: Kind, parts: readonly PartFile[], where = ''): Promise<string> {
     if (parts.length === 0) return emptySourceSql(kind);
+    const merged: PartFile[] = [];
+    const ranked: PartFile[] = [];
+    for (const g of overlapGroups(parts)) (g.length > 1 && g.some((p) => p.stream) ? merged : ranked).push(...g);
+    if (merged.length === 0) return this.#rankedSourceSql(conn, kind, ranked);
+    const sources = [await this.#mergedSourceSql(conn, kind, merged, where)];
+    if (ranked.length > 0) sources.push(await this.#rankedSourceSql(conn, kind, ranked));
+    const cols = fileColumnsSql(kind);
+    return `(${sources.map((s) => `SELECT ${cols} FROM ${s}`).join(' UNION ALL ')})`;
+  }
+
+  /**
+   * REST and stream parts merged by key: a REST row (REST parts settled among themselves by
+   * rank) wins over any streamed row, and among streamed rows the latest flush's wins.
+   */
+  async #mergedSourceSql(conn: DuckDBConnection, kind: Kind, parts: readonly PartFile[], where: string): Promise<string> {
+    const cols = fileColumnsSql(kind);
+    const filter = where ? ` WHERE ${where}` : '';
+    const rest = parts.filter((p) => !p.stream);
+    const flushes = await this.#streamOrder(conn, parts.filter((p) => p.stream));
+    const ranks = flushes.map((path, i) => `(${quotedString(path)}, ${i + 1})`).join(', ');
+    const branches = [
+      `SELECT ${cols}, r.dccd_rank FROM ${readParquet(flushes, ', filename = true')} JOIN (VALUES ${ranks}) r(filename, dccd_rank) USING (filename)${filter}`,
+    ];
+    if (rest.length > 0) branches.unshift(`SELECT ${cols}, NULL::BIGINT AS dccd_rank FROM ${await this.#rankedSourceSql(conn, kind, rest)}${filter}`);
+    return (
+      `(SELECT ${cols} FROM (${branches.join(' UNION ALL ')}) ` +
+      `QUALIFY row_number() OVER (PARTITION BY ${dedupKeySql(kind)} ORDER BY dccd_rank DESC NULLS FIRST) = 1)`
+    );
+  }
+
+  /** Paths of stream parts from the oldest flush to the latest (part-precedence.ts streamOrder). */
+  async #streamOrder(conn: DuckDBConnection, parts: readonly PartFile[]): Promise<string[]> {
+    const kv = await footerValues(conn, parts.map((p) => p.path), [KV.sessionNs, KV.writtenNs]);
+    const ranked = parts.map((p) => {
+      const f = kv.get(p.path) ?? {};
+      return { path: p.path, seq: p.stream!.seq, sessionNs: BigInt(f[KV.sessionNs] ?? '0'), writtenNs: BigInt(f[KV.writtenNs] ?? '0') };
+    });
+    return streamOrder(ranked).map((p) => p.path);
+  }
+
+  /** Parts of which none is a stream part overlapping another: disjoint, or REST parts settled by rank. */
+  async #rankedSourceSql(conn: DuckDBConnection, kind: Kind, parts: readonly PartFile[]): Promise<string> {
+    const cols = fileColumnsSql(kind);
     if (!hasOverlap(parts)) return `(SELECT ${cols} FROM ${readParquet(parts.map((p) => p.path))})`;
     const ranks = await ranksOf(conn, parts.map((p) => p.path));
     const selects: string[] = [];
@@ -573,13 +719,22 @@ function copySql(select: string, path: string, kv: Record<string, string>): stri
   return `COPY (${select}) TO ${quotedString(path)} (${COPY_OPTIONS}, KV_METADATA {${kvSql}})`;
 }
 
-const readParquet = (paths: readonly string[]): string =>
-  `read_parquet([${paths.map((p) => quotedString(p)).join(', ')}], hive_partitioning = false)`;
+const readParquet = (paths: readonly string[], options = ''): string =>
+  `read_parquet([${paths.map((p) => quotedString(p)).join(', ')}], hive_partitioning = false${options})`;
+
+const sortedUnique = (kind: Kind, rows: readonly AnyRow[]): boolean => (isSortedUnique[kind] as (r: readonly AnyRow[]) => boolean)(rows);
 
 function checkRange(range: { startNs: bigint; endNs: bigint }): void {
   if (typeof range.startNs !== 'bigint') throw new ValidationError('range.startNs', 'must be a bigint of ns');
   if (typeof range.endNs !== 'bigint') throw new ValidationError('range.endNs', 'must be a bigint of ns');
   if (range.startNs >= range.endNs) throw new ValidationError('range', `start ${range.startNs} is not before end ${range.endNs}`);
+}
+
+function checkFlush(f: StreamFlush): void {
+  if (typeof f?.session !== 'string' || !SESSION_TOKEN.test(f.session)) {
+    throw new ValidationError('flush.session', `${JSON.stringify(f?.session)} is not 1 to 32 lower-case letters and digits`);
+  }
+  if (!Number.isSafeInteger(f.seq) || f.seq < 0) throw new ValidationError('flush.seq', `${String(f.seq)} is not a non-negative integer`);
 }
 
 function checkProvenance(p: Provenance): void {
@@ -594,8 +749,9 @@ const provenanceJson = (p: Provenance, stamp: bigint): string =>
 // consumers need a bigint-aware parser.
 const rangeJson = (w: Window): string => `{"start_ns":${w.startNs},"end_ns":${w.endNs}}`;
 
-function footer(w: Window, provenance: string, stamp: bigint): Record<string, string> {
+function footer(w: Window, provenance: string, stamp: bigint, source: PartSource): Record<string, string> {
   return {
+    [KV.source]: source,
     [KV.provenance]: provenance,
     [KV.timezone]: 'UTC',
     [KV.range]: rangeJson(w),
@@ -611,13 +767,21 @@ async function footerOf(conn: DuckDBConnection, path: string): Promise<Record<st
   return Object.fromEntries(r.getRows() as [string, string][]);
 }
 
+/** The footer values of `keys` in each file, by path as given; a file without any is absent. */
+async function footerValues(conn: DuckDBConnection, paths: readonly string[], keys: readonly string[]): Promise<Map<string, Record<string, string>>> {
+  const r = await conn.runAndReadAll(
+    `SELECT file_name, decode(key), decode(value) FROM parquet_kv_metadata([${paths.map((p) => quotedString(p)).join(', ')}]) ` +
+      `WHERE key IN (${keys.map((k) => `${quotedString(k)}::BLOB`).join(', ')})`,
+  );
+  const out = new Map<string, Record<string, string>>();
+  for (const [file, key, value] of r.getRows() as [string, string, string][]) out.set(file, { ...out.get(file), [key]: value });
+  return out;
+}
+
 /** Write stamps of part files, by path as given. */
 async function ranksOf(conn: DuckDBConnection, paths: readonly string[]): Promise<Map<string, bigint>> {
-  const r = await conn.runAndReadAll(
-    `SELECT file_name, decode(value) FROM parquet_kv_metadata([${paths.map((p) => quotedString(p)).join(', ')}]) ` +
-      `WHERE key = ${quotedString(KV.writtenNs)}::BLOB`,
-  );
-  return new Map((r.getRows() as [string, string][]).map(([file, v]) => [file, BigInt(v)]));
+  const kv = await footerValues(conn, paths, [KV.writtenNs]);
+  return new Map([...kv].map(([file, f]) => [file, BigInt(f[KV.writtenNs]!)]));
 }
 
 /** Retries `fn` when a file it listed was deleted by a concurrent write before DuckDB opened it. */

@@ -5,6 +5,7 @@ import type { BookRow, OhlcRow, TradeRow } from '../../src/domain/records.ts';
 import { NS_PER_MIN } from '../../src/domain/time.ts';
 
 export const PROV = { source: 'binance:rest', adapterVersion: 'binance-rest/1' };
+export const WS_PROV = { source: 'binance:ws', adapterVersion: 'binance-ws/1' };
 export const DAY0 = 1_704_067_200_000_000_000n; // 2024-01-01T00:00:00Z
 
 /** Deterministic pseudo-random numbers, so a failure reproduces. */
@@ -28,6 +29,22 @@ export function makeTrades(n: number, startNs: bigint, spanNs: bigint, seed = 1,
     amount: Math.round(rnd() * 1e6) / 1e6,
     side: rnd() < 0.5 ? 'buy' : 'sell',
   }));
+}
+
+/**
+ * What a stream saw of `rest`: every other trade, its price a cent off (so a test sees which
+ * copy a read keeps), and one trade in four of its own (ids from 10^7, which the REST rows lack).
+ */
+export function streamedTrades(rest: readonly TradeRow[]): TradeRow[] {
+  const own = makeTrades(Math.ceil(rest.length / 4), rest[0]?.ts ?? 0n, (rest.at(-1)?.ts ?? 0n) - (rest[0]?.ts ?? 0n) + 1n, 99, 10_000_000);
+  return [...rest.filter((_, i) => i % 2 === 0).map((r) => ({ ...r, price: r.price + 0.01 })), ...own].sort(tradeOrder);
+}
+
+/** The store's trade order: ts, then ids as numbers (shorter first). */
+export function tradeOrder(a: TradeRow, b: TradeRow): number {
+  if (a.ts !== b.ts) return a.ts < b.ts ? -1 : 1;
+  if (a.tradeId.length !== b.tradeId.length) return a.tradeId.length - b.tradeId.length;
+  return a.tradeId < b.tradeId ? -1 : a.tradeId > b.tradeId ? 1 : 0;
 }
 
 export function makeCandles(n: number, startNs: bigint): OhlcRow[] {
