@@ -59,7 +59,7 @@ async function streamSession(deps: BackfillDeps, input: StreamSessionInput): Pro
   const { status } = carry;
   const coverage = await deps.coverage();
   const heartbeat = () => ctx.heartbeat(carry);
-  // One series of part names per attempt: a retried attempt never overwrites its predecessor's parts.
+  // One series of part names per attempt (session, then seq per flush): a retried attempt never overwrites its predecessor's parts.
   const session = createHash('sha256').update(`${ctx.info.workflowExecution?.runId}:${ctx.info.activityId}:${ctx.info.attempt}`).digest('hex').slice(0, 12);
   const provenance = { source: `${adapter.name}:ws`, adapterVersion: `${adapter.version}+ws` };
 
@@ -86,9 +86,10 @@ async function streamSession(deps: BackfillDeps, input: StreamSessionInput): Pro
   let flushing: Promise<void> = Promise.resolve();
   const flush = (final = false) => (flushing = flushing.then(() => writeBuffer(final)));
   /**
-   * Writes the buffered rows as one part covering [first ts, last ts + 1). Rows sharing the
-   * newest ts stay buffered until the next flush (unless it is the last): more trades of that
-   * millisecond may follow, and a part covering it must hold all of them.
+   * Appends the buffered rows as stream parts (a backfill of the same dataset writes beside
+   * them; reads merge both). Rows sharing the newest ts stay buffered until the next flush
+   * (unless it is the last): more trades of that millisecond may follow, so the covered span
+   * recorded after each flush ends where its rows are complete.
    */
   async function writeBuffer(final: boolean): Promise<void> {
     let n = buffer.length;
@@ -99,7 +100,7 @@ async function streamSession(deps: BackfillDeps, input: StreamSessionInput): Pro
     const first = rows[0]!;
     const last = rows[rows.length - 1]!;
     seq++;
-    await deps.store.write(target, rows, { startNs: first.ts, endNs: last.ts + 1n }, provenance);
+    await deps.store.append(target, rows, { session, seq }, provenance);
     await coverage.cover(target, 'ws', { startNs: segmentStart ?? first.ts, endNs: last.ts + 1n });
     segmentStart ??= first.ts;
     status.rowsWritten += rows.length;

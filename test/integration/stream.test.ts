@@ -1,16 +1,18 @@
 // Live trades as a supervised workflow, against the simulator's aggTrade stream and a real
 // worker: what it writes is the venue's trades, each once; a stop flushes every received
 // row; dropped sockets leave gaps that are recorded and healed from REST, so the dataset
-// ends complete, and the manifest covers the streamed span without a hole.
+// ends complete, and the manifest covers the streamed span without a hole; a backfill
+// beside a stream loses nothing of either.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { getRun } from '../../src/client/run-list.ts';
-import { runHandle, stopRun } from '../../src/client/runs.ts';
+import { runHandle, runResult, stopRun } from '../../src/client/runs.ts';
 import { streamResult, streamStatus } from '../../src/client/streams.ts';
 import { NoCapability } from '../../src/domain/errors.ts';
 import type { TradeRow } from '../../src/domain/records.ts';
 import type { Target } from '../../src/domain/target.ts';
 import { unionOf } from '../../src/domain/intervals.ts';
+import { startBackfill } from '../../src/jobs/backfill.ts';
 import { startStream } from '../../src/jobs/stream.ts';
 import { backfillEnv, type BackfillEnv } from '../helpers/backfill-env.ts';
 import { until } from '../helpers/until.ts';
@@ -77,6 +79,26 @@ test('with sockets dropped every 60 messages, every gap is recorded and healed f
   const all = unionOf([...(coverage.ws ?? []), ...(coverage.rest ?? [])]);
   assert.equal(all.length, 1, JSON.stringify(coverage, (_, v) => (typeof v === 'bigint' ? String(v) : v)));
   assert.ok(all[0]!.startNs <= stored[0]!.ts && all[0]!.endNs > stored.at(-1)!.ts);
+});
+
+test('a stream and a backfill of one trades dataset at once, over overlapping ranges: afterwards it is exactly the truth', async () => {
+  const env = await backfillEnv({ seed: 11, markets: BUSY });
+  const started = await startStream(env.services, { target: TRADES, flushRows: 50, flushMs: 500 }, TUNING);
+  const handle = await runHandle(env.services, started.runId);
+  await until('100 rows streamed', async () => ((await streamStatus(handle)).rowsWritten >= 100 ? true : undefined), 90_000);
+  // A backfill of the last minute: it reaches back before the stream began and over what it wrote.
+  const endNs = BigInt(Date.now()) * 1_000_000n;
+  const backfilled = await startBackfill(env.services, { target: TRADES, start: String(endNs - 60_000_000_000n), end: String(endNs) });
+  const b = await runResult(await runHandle(env.services, backfilled.runId), backfilled.runId);
+  assert.equal(b.state, 'completed');
+  const afterBackfill = (await streamStatus(handle)).rowsWritten;
+  await until('100 more rows streamed', async () => ((await streamStatus(handle)).rowsWritten >= afterBackfill + 100 ? true : undefined), 90_000);
+  await stopRun(handle);
+  const s = await streamResult(handle);
+  const stored = (await env.services.store.readRows(TRADES as Target & { kind: 'trades' })) as TradeRow[];
+  assert.deepEqual(stored, truthOf(env, stored), 'one contiguous run of the venue’s trades, each once');
+  assert.ok(BigInt(stored[0]!.ts) < endNs - 50_000_000_000n, 'the backfill’s rows are kept');
+  assert.ok(stored.length >= s.rowsWritten, 'the stream’s rows are kept');
 });
 
 test('a kind the venue streams but this dccd does not yet is refused before anything starts', async () => {
