@@ -5,6 +5,7 @@
 // beside a stream loses nothing of either.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { buildApi } from '../../src/api/server.ts';
 import { getRun } from '../../src/client/run-list.ts';
 import { runHandle, runResult, stopRun } from '../../src/client/runs.ts';
 import { streamResult, streamStatus } from '../../src/client/streams.ts';
@@ -59,6 +60,16 @@ test('a stream writes the venue’s trades each once; a stop flushes every recei
   assert.equal(run.state, 'stopped');
   assert.equal(run.rowsWritten, stored.length);
   assert.ok(run.logTail.some((l) => /session 1 stopped/.test(l)), run.logTail.join('\n'));
+  assert.equal(run.live?.rowsWritten, stored.length);
+  // The API answers the same run, liveness included.
+  const app = await buildApi({ services: env.services });
+  try {
+    const r = await app.inject({ method: 'GET', url: `/api/runs/${started.runId}` });
+    assert.equal(r.statusCode, 200);
+    assert.deepEqual(r.json(), JSON.parse(JSON.stringify(run)));
+  } finally {
+    await app.close();
+  }
   // The stream's coverage is one interval from its first row to just after its last.
   const coverage = await (await env.services.coverage()).coverage(TRADES);
   assert.deepEqual(coverage.ws, [{ startNs: stored[0]!.ts, endNs: stored.at(-1)!.ts + 1n }]);
