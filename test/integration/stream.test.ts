@@ -27,7 +27,7 @@ const TUNING = { staleAfterMs: 5_000, backoff: { baseMs: 50, maxMs: 200, healthy
 async function streamFor(env: BackfillEnv, rows: number, flush = { flushRows: 50, flushMs: 500 }) {
   const started = await startStream(env.services, { target: TRADES, ...flush }, TUNING);
   const handle = await runHandle(env.services, started.runId);
-  await until(`${rows} rows streamed`, async () => ((await streamStatus(handle)).rowsWritten >= rows ? true : undefined), 90_000);
+  await until(`${rows} rows streamed`, async () => ((await streamStatus(handle)).rowsWritten >= rows ? true : undefined), 150_000);
   const before = await streamStatus(handle);
   const t0 = Date.now();
   await stopRun(handle);
@@ -96,14 +96,14 @@ test('a stream and a backfill of one trades dataset at once, over overlapping ra
   const env = await backfillEnv({ seed: 11, markets: BUSY });
   const started = await startStream(env.services, { target: TRADES, flushRows: 50, flushMs: 500 }, TUNING);
   const handle = await runHandle(env.services, started.runId);
-  await until('100 rows streamed', async () => ((await streamStatus(handle)).rowsWritten >= 100 ? true : undefined), 90_000);
+  await until('100 rows streamed', async () => ((await streamStatus(handle)).rowsWritten >= 100 ? true : undefined), 150_000);
   // A backfill of the last minute: it reaches back before the stream began and over what it wrote.
   const endNs = BigInt(Date.now()) * 1_000_000n;
   const backfilled = await startBackfill(env.services, { target: TRADES, start: String(endNs - 60_000_000_000n), end: String(endNs) });
   const b = await runResult(await runHandle(env.services, backfilled.runId), backfilled.runId);
   assert.equal(b.state, 'completed');
   const afterBackfill = (await streamStatus(handle)).rowsWritten;
-  await until('100 more rows streamed', async () => ((await streamStatus(handle)).rowsWritten >= afterBackfill + 100 ? true : undefined), 90_000);
+  await until('100 more rows streamed', async () => ((await streamStatus(handle)).rowsWritten >= afterBackfill + 100 ? true : undefined), 150_000);
   await stopRun(handle);
   const s = await streamResult(handle);
   const stored = (await env.services.store.readRows(TRADES as Target & { kind: 'trades' })) as TradeRow[];
