@@ -48,6 +48,15 @@ export async function listSchedules(services: Services): Promise<DccdSchedule[]>
   return described.filter((s): s is DccdSchedule => s !== undefined);
 }
 
+/**
+ * The schedules of these jobs, by id, from describe: a schedule just created may take a
+ * moment to show in the list (visibility), never in describe.
+ */
+export async function schedulesOf(services: Services, specIds: readonly string[]): Promise<DccdSchedule[]> {
+  const described = await Promise.all(specIds.map((id) => describeOrNone(services, scheduleIdOf(id))));
+  return described.filter((s): s is DccdSchedule => s !== undefined);
+}
+
 async function describeOrNone(services: Services, scheduleId: string): Promise<DccdSchedule | undefined> {
   try {
     return fromDescription(await (await services.temporal()).schedule.getHandle(scheduleId).describe());

@@ -126,7 +126,8 @@ export class JobStore {
         }
         await replaceFile(this.file, text);
         try {
-          return { jobs: ids.map((id) => specs.find((s) => s.id === id)!), report: await reconcile(services, specs) };
+          const report = await reconcile(services, specs, new Date(), [...placed.map((p) => p.spec.id), ...ids]);
+          return { jobs: ids.map((id) => specs.find((s) => s.id === id)!), report };
         } catch (e) {
           throw new DccdError(`${this.file} is saved, but the schedules were not applied: ${(e as Error).message} (POST /api/jobs/apply retries)`);
         }

@@ -6,6 +6,7 @@ import {
   createSchedule,
   deleteSchedule,
   listSchedules,
+  schedulesOf,
   pauseSchedule,
   unpauseSchedule,
   updateSchedule,
@@ -27,9 +28,17 @@ export interface ReconcileReport {
   notes: string[];
 }
 
-export async function reconcile(services: Services, specs: readonly JobSpec[], now = new Date()): Promise<ReconcileReport> {
+/**
+ * `touched`: other jobs whose schedules may exist (the ones a change just removed). The list
+ * comes from visibility, which may not show a schedule created a moment ago, so every job
+ * desired or touched is also looked up by id: applying right after a change never creates a
+ * schedule twice nor leaves a deleted job's behind.
+ */
+export async function reconcile(services: Services, specs: readonly JobSpec[], now = new Date(), touched: readonly string[] = []): Promise<ReconcileReport> {
   const { desired, notes } = desiredSchedules((name) => services.adapter(name), specs);
   const existing = new Map<string, DccdSchedule>((await listSchedules(services)).map((s) => [s.specId, s]));
+  const unseen = [...new Set([...desired.map((d) => d.spec.id), ...touched])].filter((id) => !existing.has(id));
+  for (const s of await schedulesOf(services, unseen)) existing.set(s.specId, s);
   const report: ReconcileReport = { created: [], updated: [], deleted: [], paused: [], unpaused: [], unchanged: [], notes };
   for (const d of desired) {
     const id = d.spec.id;

@@ -4,7 +4,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { listSchedules } from '../../client/schedules.ts';
+import { schedulesOf } from '../../client/schedules.ts';
 import { JobEntrySchema } from '../../config/app-config.ts';
 import { Conflict } from '../../domain/errors.ts';
 import { TRIGGER_KINDS, type JobSpec } from '../../domain/job-spec.ts';
@@ -54,7 +54,7 @@ export const jobRoutes: FastifyPluginAsyncZod<{ services: Services; store?: JobS
     return store;
   };
   const withSchedules = async (list: JobSpec[]) => {
-    const schedules = new Map((await listSchedules(services)).map((s) => [s.specId, s]));
+    const schedules = new Map((await schedulesOf(services, list.map((spec) => spec.id))).map((s) => [s.specId, s]));
     return list.map((spec) => {
       const s = schedules.get(spec.id);
       return { ...spec, summary: summaryOf(spec), schedule: s ? { scheduleId: s.scheduleId, paused: s.paused, nextRuns: s.nextRuns } : null };
