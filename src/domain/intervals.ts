@@ -51,12 +51,3 @@ export function gapsOf(set: readonly Interval[]): Interval[] {
   for (let i = 1; i < set.length; i++) out.push({ startNs: set[i - 1]!.endNs, endNs: set[i]!.startNs });
   return out;
 }
-
-/** True when `w` lies wholly inside one interval of `set` (sorted, disjoint). */
-export function isCovered(w: Interval, set: readonly Interval[]): boolean {
-  return subtract(w, set).length === 0;
-}
-
-export function totalNs(set: readonly Interval[]): bigint {
-  return set.reduce((sum, w) => sum + (w.endNs - w.startNs), 0n);
-}
