@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildApi } from '../../src/api/server.ts';
-import { listSchedules } from '../../src/client/schedules.ts';
+import { schedulesOf } from '../../src/client/schedules.ts';
 import { loadConfig } from '../../src/config/load-config.ts';
 import { JobStore } from '../../src/jobs/job-store.ts';
 import { backfillEnv } from '../helpers/backfill-env.ts';
@@ -26,7 +26,9 @@ test('POST, PUT and DELETE /api/jobs keep the jobs in the config file and reconc
   const config = join(dir, 'dccd.yml');
   writeFileSync(config, HAND);
   const app = await buildApi({ services: env.services, jobs: new JobStore({ path: config, env: {} }) });
-  const schedules = async () => new Map((await listSchedules(env.services)).map((s) => [s.specId, s.note]));
+  // Described by id: a schedule just created or deleted may take a moment to show in the list.
+  const jobIds = [...['BTC', 'ETH', 'SOL', 'XRP', 'ADA', 'DOGE', 'LTC', 'DOT'].map((b) => `backfill:binance:${b}-USDT:ohlc-1h`), 'backfill:binance:BNB-BTC:ohlc-1d', 'backfill:binance:TRX-USDT:trades'];
+  const schedules = async () => new Map((await schedulesOf(env.services, jobIds)).map((s) => [s.specId, s.note]));
 
   const created = await app.inject({ method: 'POST', url: '/api/jobs', payload: { exchange: 'binance', symbols: ['BTCUSDT', 'ETHUSDT', 'SOLUSDT'], kind: 'ohlc', span: '1h', start: '2024-01-01', end: '2024-01-02', schedule: { every: '1h' } } });
   assert.equal(created.statusCode, 201, created.body);

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseConfig } from '../../src/config/load-config.ts';
-import { listSchedules, triggerSchedule, type DccdSchedule } from '../../src/client/schedules.ts';
+import { listSchedules, schedulesOf, triggerSchedule, type DccdSchedule } from '../../src/client/schedules.ts';
 import { runResult, startedHandle } from '../../src/client/runs.ts';
 import { AlreadyRunning } from '../../src/domain/errors.ts';
 import { startBackfill } from '../../src/jobs/backfill.ts';
@@ -26,7 +26,11 @@ const JOBS = [
   { operation: 'stream', exchange: 'binance', symbol: 'BTC/USDT', kind: 'trades' },
 ];
 
-const byId = async (services: Services) => new Map<string, DccdSchedule>((await listSchedules(services)).map((s) => [s.specId, s]));
+// Every job id these tests use, manual and stream ones included: described by id, since a
+// schedule just created may take a moment to show in the list (visibility).
+const IDS = [...specsOf(JOBS).map((s) => s.id), 'backfill:binance:BNB-BTC:trades', 'backfill:binance:BTC-USDT:ohlc-1m'];
+const byId = async (services: Services) => new Map<string, DccdSchedule>((await schedulesOf(services, IDS)).map((s) => [s.specId, s]));
+const listed = async (services: Services) => (await listSchedules(services)).map((s) => s.specId).sort();
 
 /** The result of the newest trigger workflow a schedule started (after `after` of them). */
 async function triggered(services: Services, specId: string, after = 0): Promise<ScheduledBackfillResult> {
@@ -48,6 +52,7 @@ test('reconcile turns jobs into schedules, changes only what changed, and applyi
 
   const schedules = await byId(env.services);
   assert.deepEqual([...schedules.keys()].sort(), first.created.sort(), 'a manual job has no schedule');
+  await until('the list to show the created schedules', async () => (String(await listed(env.services)) === String(first.created.sort()) ? true : undefined));
   const hourly = schedules.get('backfill:binance:BTC-USDT:ohlc-1h')!;
   assert.equal(hourly.scheduleId, 'dccd/backfill:binance:BTC-USDT:ohlc-1h');
   assert.equal(hourly.note, 'backfill binance BTC/USDT ohlc-1h every 1h, from 2024-01-01T00:00:00.000000000Z to 2024-01-03T00:00:00.000000000Z');
