@@ -99,7 +99,7 @@ function bookSnapshots(rnd: () => number, snapshots: number, levels: number): Bo
     for (const side of ['ask', 'bid'] as const) {
       for (let level = 0; level < levels; level++) {
         const ticks = side === 'ask' ? mid + 1 + level : mid - 1 - level;
-        rows.push({ ts, side, price: ticks / 100, amount: size(rnd, 1e-5, 0.5), level });
+        rows.push({ ts, seq: BigInt(s + 1), isSnapshot: true, side, level, price: ticks / 100, amount: size(rnd, 1e-5, 0.5) });
       }
     }
   }

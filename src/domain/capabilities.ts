@@ -16,7 +16,8 @@ export interface HistoryCapability {
 
 export interface StreamCapability {
   spans?: readonly string[];
-  depths?: readonly number[];
+  /** Book levels per side a book stream keeps, from 1 (book only). */
+  maxDepth?: number;
 }
 
 export interface ExchangeCapabilities {

@@ -30,14 +30,28 @@ export interface TradeRow {
   side: TakerSide;
 }
 
+export type BookSide = 'bid' | 'ask';
+
+/**
+ * One level of a book snapshot, or one change of a streamed book. A snapshot's rows share its
+ * ts and seq and number its levels from 0 (the best price on that side). A streamed book
+ * stores a snapshot at its start, after each resync and every snapshot interval, and between
+ * them every change of its top `depth` levels as a diff row: the level's new amount, 0 where
+ * the level left the top (removed, or pushed below the depth), with level null, since a diff
+ * names a price, not a rank. The rows of one venue event share its ts and seq.
+ */
 export interface BookRow {
-  /** Snapshot time, ns UTC; every level of one snapshot shares it. */
+  /** Event time (venue time where the venue gives it, else when received), ns UTC. */
   ts: bigint;
-  side: 'bid' | 'ask';
+  /** The venue's update id of the book after this row's event (Binance `u`, `lastUpdateId`); null where the venue numbers none. */
+  seq: bigint | null;
+  /** True for a snapshot's levels, false for a diff; null in parts written before book streams (all REST snapshots). */
+  isSnapshot: boolean | null;
+  side: BookSide;
   price: number;
   amount: number;
-  /** 0 = best price on that side. */
-  level: number;
+  /** Snapshots: 0 = best price on that side; diffs: null. */
+  level: number | null;
 }
 
 export interface RowsByKind {
@@ -48,7 +62,10 @@ export interface RowsByKind {
 
 export type AnyRow = OhlcRow | TradeRow | BookRow;
 
-/** Parquet columns per kind, in order, with their logical types. */
+/**
+ * Parquet columns per kind, in order, with their logical types (`?`: nullable). `bigint` is an
+ * int64 carried in JS as a number (counts, exact below 2^53); `int64` one carried as a bigint (ids).
+ */
 export const COLUMNS = {
   ohlc: [
     ['ts', 'timestamp_ns'],
@@ -72,9 +89,15 @@ export const COLUMNS = {
     ['side', 'varchar'],
     ['price', 'double'],
     ['amount', 'double'],
-    ['level', 'integer'],
+    ['level', 'integer?'],
+    ['seq', 'int64?'],
+    ['is_snapshot', 'boolean?'],
   ],
 } as const;
 
-/** The key that identifies a row within a dataset, for de-duplication. */
-export const DEDUP_KEY = { ohlc: ['ts'], trades: ['trade_id'], book: ['ts', 'side', 'level'] } as const;
+/**
+ * The key that identifies a row within a dataset, for de-duplication. Book rows: a snapshot
+ * and a diff of one event share ts and seq, and a price appears once per side in each; parts
+ * written before book streams have no seq nor is_snapshot (null), and their key is ts, side, price.
+ */
+export const DEDUP_KEY = { ohlc: ['ts'], trades: ['trade_id'], book: ['ts', 'seq', 'is_snapshot', 'side', 'price'] } as const;

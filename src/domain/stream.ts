@@ -5,10 +5,17 @@ import type { Target } from './target.ts';
 export const DEFAULT_FLUSH_ROWS = 1_000;
 export const DEFAULT_FLUSH_MS = 10_000;
 
+/** Book streams: levels per side kept, and how often a whole snapshot is stored between the diffs. */
+export const DEFAULT_BOOK_DEPTH = 20;
+export const DEFAULT_SNAPSHOT_INTERVAL_MS = 60_000;
+
 export interface StreamRequest {
   target: Target;
   flushRows?: number;
   flushMs?: number;
+  /** Book streams only. */
+  depth?: number;
+  snapshotIntervalMs?: number;
   specId?: string;
 }
 

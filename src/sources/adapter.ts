@@ -71,6 +71,8 @@ export interface ExchangeAdapter {
   bookSnapshot(target: Target, depth: number, signal?: AbortSignal): Promise<BookRow[]>;
   /** Trades live until `signal` aborts, each once, with every gap said; absent where the venue has no trade stream. */
   tradeStream?(target: Target, o: LiveOptions): AsyncIterable<StreamEvent<TradeRow>>;
+  /** The top `o.depth` levels of the book live, as snapshot and diff rows, with every rebuild's gap said. */
+  bookStream?(target: Target, o: LiveOptions): AsyncIterable<StreamEvent<BookRow>>;
 }
 
 export interface LiveOptions {
@@ -80,4 +82,7 @@ export interface LiveOptions {
   /** Tests shorten the venue's silence limit and the reconnect backoff. */
   staleAfterMs?: number;
   backoff?: BackoffPolicy;
+  /** Book streams: levels per side, and how often a whole snapshot is stored between the diffs. */
+  depth?: number;
+  snapshotIntervalMs?: number;
 }

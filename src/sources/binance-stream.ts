@@ -26,10 +26,10 @@ export interface BinanceStreamOptions extends LiveOptions {
   lifetimeMs?: number;
 }
 
-/** The dialect of one raw stream of `native` (e.g. btcusdt@aggTrade), subscribed by URL. */
-function dialectOf(native: string, o: BinanceStreamOptions): WsDialect {
+/** The dialect of one raw stream (e.g. btcusdt@aggTrade), subscribed by URL. */
+export function dialectOf(stream: string, o: BinanceStreamOptions): WsDialect {
   return {
-    url: `${(o.wsUrl ?? BINANCE_WS_URL).replace(/\/+$/, '')}/ws/${native.toLowerCase()}@aggTrade`,
+    url: `${(o.wsUrl ?? BINANCE_WS_URL).replace(/\/+$/, '')}/ws/${stream}`,
     subscribe: [],
     maxSendsPerSecond: MAX_SENDS_PER_SECOND,
     staleAfterMs: o.staleAfterMs ?? STALE_AFTER_MS,
@@ -43,7 +43,7 @@ export async function* binanceTrades(target: Target, native: string, o: BinanceS
   let lastId: bigint | null = o.resumeAfter ? BigInt(o.resumeAfter.tradeId) : null;
   let lastTs: bigint | null = o.resumeAfter?.ts ?? null;
   let lossReason: string | null = o.resumeAfter ? 'trades missed between sessions' : null;
-  for await (const e of wsSession(dialectOf(native, o), { signal: o.signal, ...(o.backoff && { backoff: o.backoff }) })) {
+  for await (const e of wsSession(dialectOf(`${native.toLowerCase()}@aggTrade`, o), { signal: o.signal, ...(o.backoff && { backoff: o.backoff }) })) {
     if (e.kind === 'open') yield { kind: 'connected', reconnect: e.reconnect };
     else if (e.kind === 'lost') {
       lossReason = e.reason;
@@ -55,18 +55,24 @@ export async function* binanceTrades(target: Target, native: string, o: BinanceS
       if (lastId !== null && id <= lastId) continue;
       if (lastId !== null && id > lastId + 1n) {
         const reason = lossReason === null ? 'a break in the aggregate trade ids' : lossReason.startsWith('trades') ? lossReason : `trades missed while reconnecting (${lossReason})`;
-        yield { kind: 'gap', gap: { afterTs: lastTs, beforeTs: row.ts, missingIds: { from: String(lastId + 1n), to: String(id - 1n) }, reason } };
+        yield { kind: 'gap', gap: { afterTs: lastTs, beforeTs: row.ts, missingIds: { from: String(lastId + 1n), to: String(id - 1n) }, reason, healable: true } };
       }
       lossReason = null;
       lastId = id;
       lastTs = row.ts;
-      yield { kind: 'rows', rows: [row], receivedAtMs: e.receivedAtMs };
+      yield { kind: 'rows', rows: [row], receivedAtMs: e.receivedAtMs, settled: false, sample: { price: row.price } };
     }
   }
 }
 
 /** An aggTrade event as a trade row; other frames (a stray reply) are none. */
 function parseFrame(text: string, target: Target): TradeRow | undefined {
+  const data = eventOf(text, target, 'aggTrade');
+  return data === undefined ? undefined : parseAggTrades([data])[0];
+}
+
+/** The event of a frame (raw or combined-stream form) when it is of type `e`; other frames (a stray reply) are none. */
+export function eventOf(text: string, target: Target, e: string): unknown {
   let msg: unknown;
   try {
     msg = JSON.parse(text);
@@ -74,6 +80,5 @@ function parseFrame(text: string, target: Target): TradeRow | undefined {
     throw new ExchangeError('binance', `stream ${target.symbol}: a frame that is not JSON: ${text.slice(0, 80)}`, { retryable: true });
   }
   const data = (msg as { data?: unknown }).data ?? msg;
-  if ((data as { e?: unknown }).e !== 'aggTrade') return undefined;
-  return parseAggTrades([data])[0];
+  return (data as { e?: unknown }).e === e ? data : undefined;
 }

@@ -6,11 +6,14 @@
 import type { ExchangeCapabilities, HistoryCapability } from '../domain/capabilities.ts';
 import { requireBackfill } from '../domain/capabilities.ts';
 import { NoCapability, NotFound, ValidationError } from '../domain/errors.ts';
+import { snapshotRows, type BookLevels, type Level } from '../domain/order-book.ts';
 import type { BookRow, OhlcRow, TradeRow } from '../domain/records.ts';
+import { DEFAULT_BOOK_DEPTH, DEFAULT_SNAPSHOT_INTERVAL_MS } from '../domain/stream.ts';
 import type { Kind, Target } from '../domain/target.ts';
 import { UNIFIED_SYMBOL, datasetKind, parseSeparatedSymbol } from '../domain/target.ts';
 import { NS_PER_MS, NS_PER_S, nsFromMs } from '../domain/time.ts';
 import type { AdapterOptions, ExchangeAdapter, HistoryRange, LiveOptions, Page, TransportLog } from './adapter.ts';
+import { binanceBook } from './binance-book-stream.ts';
 import { binanceTrades } from './binance-stream.ts';
 import type { TransportSettings } from './http.ts';
 import { ExchangeHttpError, HttpTransport } from './http.ts';
@@ -38,8 +41,9 @@ export const BINANCE_CAPABILITIES: ExchangeCapabilities = {
     // GET /api/v3/depth: the current book only, up to 5000 levels per side.
     book: { pageLimit: MAX_BOOK_DEPTH, depth: { recentRows: 1 }, maxDepth: MAX_BOOK_DEPTH },
   },
-  // <symbol>@kline_<interval>, <symbol>@trade, <symbol>@depth<5|10|20> (and the diff stream).
-  stream: { ohlc: { spans: SPANS }, trades: {}, book: { depths: [5, 10, 20] } },
+  // <symbol>@kline_<interval>, <symbol>@aggTrade; books from the diff stream <symbol>@depth@100ms
+  // over a REST snapshot, so any depth the snapshot reaches (binance-book-stream.ts).
+  stream: { ohlc: { spans: SPANS }, trades: {}, book: { maxDepth: MAX_BOOK_DEPTH } },
 };
 
 /** REQUEST_WEIGHT 6000 per minute per IP; every answer carries X-MBX-USED-WEIGHT-1M. */
@@ -49,6 +53,18 @@ export const BINANCE_RATE_LIMIT: RateLimit = { budget: 6000, windowMs: 60_000, u
 const WEIGHT = { klines: 2, aggTrades: 4, exchangeInfo: 20 } as const;
 function depthWeight(limit: number): number {
   return limit <= 100 ? 5 : limit <= 500 ? 25 : limit <= 1000 ? 50 : 250;
+}
+
+/**
+ * Levels per side a book stream's REST snapshot asks for. The diff stream tells only of levels
+ * that change, so a level that drifts into the top `depth` unchanged is known only if the
+ * snapshot held it ("you won't learn the quantities for the levels outside of the initial
+ * snapshot unless they change", web-socket-streams#how-to-manage-a-local-order-book-correctly):
+ * the snapshot reaches well below the depth kept, 1000 levels (weight 50) up to a depth of 200,
+ * then up to 5000 (weight 250).
+ */
+export function snapshotLimit(depth: number): number {
+  return Math.min(MAX_BOOK_DEPTH, Math.max(1000, 5 * depth));
 }
 
 /**
@@ -167,13 +183,18 @@ export class BinanceAdapter implements ExchangeAdapter {
   }
 
   async bookSnapshot(target: Target, depth: number, signal?: AbortSignal): Promise<BookRow[]> {
-    const symbol = this.native(target.symbol);
-    if (!Number.isInteger(depth) || depth < 1 || depth > MAX_BOOK_DEPTH) {
-      throw new ValidationError('depth', `must be an integer from 1 to ${MAX_BOOK_DEPTH} on binance, got ${depth}`);
-    }
-    const body = await this.get('/api/v3/depth', { symbol, limit: depth }, depthWeight(depth), { signal });
+    const book = await this.depth(target, depth, signal);
     // The REST book carries no timestamp (only lastUpdateId): the snapshot is stamped on receipt.
-    return parseDepth(body, nsFromMs(this.clock.now()), depth);
+    return snapshotRows(book, nsFromMs(this.clock.now()), book.lastUpdateId);
+  }
+
+  /** GET /api/v3/depth, `limit` levels per side, its weight spent from the venue's budget. */
+  private async depth(target: Target, limit: number, signal?: AbortSignal): Promise<DepthSnapshot> {
+    const symbol = this.native(target.symbol);
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_BOOK_DEPTH) {
+      throw new ValidationError('depth', `must be an integer from 1 to ${MAX_BOOK_DEPTH} on binance, got ${limit}`);
+    }
+    return parseDepth(await this.get('/api/v3/depth', { symbol, limit }, depthWeight(limit), { signal }), limit);
   }
 
   private history(target: Target, kind: Kind): HistoryCapability {
@@ -184,6 +205,19 @@ export class BinanceAdapter implements ExchangeAdapter {
   tradeStream(target: Target, o: LiveOptions): AsyncIterable<StreamEvent<TradeRow>> {
     if (target.kind !== 'trades') throw new ValidationError('kind', `expected a trades target, got ${target.kind}`);
     return binanceTrades(target, this.native(target.symbol), { ...o, ...(this.wsBase && { wsUrl: this.wsBase }) });
+  }
+
+  bookStream(target: Target, o: LiveOptions): AsyncIterable<StreamEvent<BookRow>> {
+    if (target.kind !== 'book') throw new ValidationError('kind', `expected a book target, got ${target.kind}`);
+    const depth = o.depth ?? DEFAULT_BOOK_DEPTH;
+    const limit = snapshotLimit(depth);
+    return binanceBook(target, this.native(target.symbol), {
+      ...o,
+      ...(this.wsBase && { wsUrl: this.wsBase }),
+      depth,
+      snapshotIntervalMs: o.snapshotIntervalMs ?? DEFAULT_SNAPSHOT_INTERVAL_MS,
+      fetchSnapshot: (signal) => this.depth(target, limit, signal),
+    });
   }
 
   private native(symbol: string): string {
@@ -304,16 +338,51 @@ export function parseAggTrades(body: unknown): TradeRow[] {
   });
 }
 
-/** GET /api/v3/depth: {lastUpdateId, bids: [[price, qty]], asks: [[price, qty]]}, best first. */
-export function parseDepth(body: unknown, ts: bigint, depth: number): BookRow[] {
-  const rows: BookRow[] = [];
-  for (const [key, side] of [['bids', 'bid'], ['asks', 'ask']] as const) {
-    const levels = list(field(body, key, 'depth'), `depth.${key}`);
-    levels.slice(0, depth).forEach((lvl, level) => {
-      const at = `depth.${key}[${level}]`;
-      const pair = list(lvl, at);
-      rows.push({ ts, side, price: decimal(pair[0], `${at}.price`), amount: decimal(pair[1], `${at}.qty`), level });
+/** A book as GET /api/v3/depth gives it: the update id it is at, and levels best first. */
+export interface DepthSnapshot extends BookLevels {
+  lastUpdateId: bigint;
+}
+
+/** A diff depth event: the book's changes from update id U to u (inclusive), E its event time in ms. */
+export interface DepthUpdate extends BookLevels {
+  E: number;
+  U: bigint;
+  u: bigint;
+}
+
+/** [[price, qty], ...] as levels, at most `depth` of them. */
+function levelsOf(v: unknown, at: string, depth = Infinity): Level[] {
+  return list(v, at)
+    .slice(0, depth)
+    .map((lvl, i) => {
+      const pair = list(lvl, `${at}[${i}]`);
+      return { price: decimal(pair[0], `${at}[${i}].price`), amount: decimal(pair[1], `${at}[${i}].qty`) };
     });
-  }
-  return rows;
+}
+
+/** GET /api/v3/depth: {lastUpdateId, bids: [[price, qty]], asks: [[price, qty]]}, best first, cut to `depth`. */
+export function parseDepth(body: unknown, depth = Infinity): DepthSnapshot {
+  return {
+    lastUpdateId: BigInt(integer(field(body, 'lastUpdateId', 'depth'), 'depth.lastUpdateId')),
+    bids: levelsOf(field(body, 'bids', 'depth'), 'depth.bids', depth),
+    asks: levelsOf(field(body, 'asks', 'depth'), 'depth.asks', depth),
+  };
+}
+
+/**
+ * A `<symbol>@depth` event: {e: 'depthUpdate', E, s, U, u, b: [[price, qty]], a}; qty is the
+ * level's new amount, 0 when it is gone.
+ * https://developers.binance.com/docs/binance-spot-api-docs/web-socket-streams#diff-depth-stream
+ */
+export function parseDepthUpdate(body: unknown): DepthUpdate {
+  const U = integer(field(body, 'U', 'depthUpdate'), 'depthUpdate.U');
+  const u = integer(field(body, 'u', 'depthUpdate'), 'depthUpdate.u');
+  if (u < U) invalid('depthUpdate.u', `${u}, before its U ${U}`);
+  return {
+    E: integer(field(body, 'E', 'depthUpdate'), 'depthUpdate.E'),
+    U: BigInt(U),
+    u: BigInt(u),
+    bids: levelsOf(field(body, 'b', 'depthUpdate'), 'depthUpdate.b'),
+    asks: levelsOf(field(body, 'a', 'depthUpdate'), 'depthUpdate.a'),
+  };
 }

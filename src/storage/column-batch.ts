@@ -28,11 +28,13 @@ function allocate(codec: Codec, n: number): Values {
   switch (codec) {
     case 'ts':
     case 'i64':
+    case 'big':
       return new BigInt64Array(n);
     case 'f64':
       return new Float64Array(n);
     case 'i32':
       return new Int32Array(n);
+    case 'bool':
     case 'enum':
       return new Uint8Array(n);
     case 'str':
@@ -79,6 +81,12 @@ function copyVector(vector: DuckDBVector, c: ColumnData, offset: number, length:
       if (x === null) markNull(c, offset + j, length);
       else v[offset + j] = x;
     }
+  } else if (c.col.codec === 'bool') {
+    for (let j = 0; j < n; j++) {
+      const x = vector.getItem(j) as boolean | null;
+      if (x === null) markNull(c, offset + j, length);
+      else v[offset + j] = x ? 1 : 0;
+    }
   } else {
     for (let j = 0; j < n; j++) {
       const x = vector.getItem(j) as number | null;
@@ -97,8 +105,9 @@ function markNull(c: ColumnData, i: number, length: number): void {
 const isValid = (c: ColumnData, i: number): boolean => !c.valid || (c.valid[i >> 3]! & (1 << (i & 7))) !== 0;
 
 /** Row i of a column as its natural JS value: ns and int64 as bigint, a side as its text. */
-export function valueAt(c: ColumnData, i: number): bigint | number | string | null {
+export function valueAt(c: ColumnData, i: number): bigint | number | string | boolean | null {
   if (!isValid(c, i)) return null;
+  if (c.col.codec === 'bool') return c.values[i] === 1;
   return c.col.codec === 'enum' ? c.col.values[c.values[i] as number]! : c.values[i]!;
 }
 
@@ -111,9 +120,12 @@ function arrowType(codec: Codec): arrow.DataType {
     case 'f64':
       return new arrow.Float64();
     case 'i64':
+    case 'big':
       return new arrow.Int64();
     case 'i32':
       return new arrow.Int32();
+    case 'bool':
+      return new arrow.Bool();
     case 'str':
     case 'enum':
       return new arrow.Utf8();
@@ -143,9 +155,12 @@ function arrowData(c: ColumnData, length: number): arrow.Data {
     case 'f64':
       return arrow.makeData({ ...base, type: new arrow.Float64(), data: c.values as Float64Array });
     case 'i64':
+    case 'big':
       return arrow.makeData({ ...base, type: new arrow.Int64(), data: c.values as BigInt64Array });
     case 'i32':
       return arrow.makeData({ ...base, type: new arrow.Int32(), data: c.values as Int32Array });
+    case 'bool':
+      return arrow.makeData({ ...base, type: new arrow.Bool(), data: packBits(c.values as Uint8Array) });
     case 'str':
       return arrow.makeData({ ...base, type: new arrow.Utf8(), ...utf8(c.values as string[]) });
     case 'enum': {
@@ -153,6 +168,13 @@ function arrowData(c: ColumnData, length: number): arrow.Data {
       return arrow.makeData({ ...base, type: new arrow.Utf8(), ...utf8(Array.from(c.values as Uint8Array, (code) => names[code]!)) });
     }
   }
+}
+
+/** One byte per value (0 or 1) as Arrow's bitmap of values, least significant bit first. */
+function packBits(bytes: Uint8Array): Uint8Array {
+  const bits = new Uint8Array(Math.ceil(bytes.length / 8));
+  for (let i = 0; i < bytes.length; i++) if (bytes[i]) bits[i >> 3]! |= 1 << (i & 7);
+  return bits;
 }
 
 /** The batch as one Arrow record batch of `schema` (arrowSchema(batch.kind), passed in so batches of one stream share it). */
@@ -180,6 +202,9 @@ export function toRows<K extends Kind>(batch: ColumnBatch & { kind: K }): RowsBy
         break;
       case 'enum':
         for (let i = 0; i < rows.length; i++) rows[i]![p] = isValid(c, i) ? c.col.values[v[i] as number] : null;
+        break;
+      case 'bool':
+        for (let i = 0; i < rows.length; i++) rows[i]![p] = isValid(c, i) ? v[i] === 1 : null;
         break;
       default:
         for (let i = 0; i < rows.length; i++) rows[i]![p] = isValid(c, i) ? v[i] : null;

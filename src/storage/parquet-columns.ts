@@ -1,7 +1,7 @@
 // How each kind's rows (src/domain/records.ts) travel between JS, DuckDB and Parquet: the
 // types they are loaded as, the SQL that turns them into file columns and back, and the
 // key and order that identify and sort them.
-import { BIGINT, DOUBLE, INTEGER, UTINYINT, VARCHAR, quotedIdentifier, quotedString } from '@duckdb/node-api';
+import { BIGINT, BOOLEAN, DOUBLE, INTEGER, UTINYINT, VARCHAR, quotedIdentifier, quotedString } from '@duckdb/node-api';
 import type { DuckDBType, DuckDBValue, DuckDBVector } from '@duckdb/node-api';
 import { ValidationError } from '../domain/errors.ts';
 import type { Kind } from '../domain/target.ts';
@@ -9,8 +9,8 @@ import type { AnyRow, BookRow, OhlcRow, RowsByKind, TradeRow } from '../domain/r
 import { COLUMNS, DEDUP_KEY } from '../domain/records.ts';
 import type { Window } from './parquet-layout.ts';
 
-/** How a column is carried; picked from its logical type in COLUMNS. */
-export type Codec = 'ts' | 'f64' | 'i64' | 'i32' | 'str' | 'enum';
+/** How a column is carried; picked from its logical type in COLUMNS (i64: a JS number, big: a JS bigint). */
+export type Codec = 'ts' | 'f64' | 'i64' | 'big' | 'i32' | 'bool' | 'str' | 'enum';
 
 export interface Column {
   /** Parquet column name (snake_case). */
@@ -43,8 +43,12 @@ function codecOf(logical: string, enumValues: readonly string[] | undefined): Co
       return 'f64';
     case 'bigint':
       return 'i64';
+    case 'int64':
+      return 'big';
     case 'integer':
       return 'i32';
+    case 'boolean':
+      return 'bool';
     case 'varchar':
       return enumValues ? 'enum' : 'str';
     default:
@@ -72,7 +76,7 @@ const id = quotedIdentifier;
 // ts loads as BIGINT and becomes TIMESTAMP_NS in the COPY (make_timestamp_ns): setting a
 // TIMESTAMP_NS vector item needs a wrapper object per value. bigint? loads as DOUBLE, since
 // rows carry it as a number (exact below 2^53) and a BigInt per value would cost more.
-const LOAD_TYPE: Record<Codec, DuckDBType> = { ts: BIGINT, f64: DOUBLE, i64: DOUBLE, i32: INTEGER, str: VARCHAR, enum: UTINYINT };
+const LOAD_TYPE: Record<Codec, DuckDBType> = { ts: BIGINT, f64: DOUBLE, i64: DOUBLE, big: BIGINT, i32: INTEGER, bool: BOOLEAN, str: VARCHAR, enum: UTINYINT };
 
 export const loadTypes = (kind: Kind): DuckDBType[] => KIND_COLUMNS[kind].map((c) => LOAD_TYPE[c.codec]);
 
@@ -133,22 +137,37 @@ export function checkRows(kind: Kind, rows: readonly AnyRow[], range: Window): {
 
 /**
  * Row order inside files and reads: ts, then the rest of the key. Trade ids compare by
- * length first so numeric ids sort as numbers ('9' before '10'); book sides sort as text.
+ * length first so numeric ids sort as numbers ('9' before '10'). Book rows: by event (ts,
+ * seq), its diff rows before its snapshot's, asks before bids, a snapshot's levels from the
+ * best; nulls last, as DuckDB orders them by default.
  */
 export const ORDER_BY: Record<Kind, string> = {
   ohlc: 'ts',
   trades: 'ts, length(trade_id), trade_id',
-  book: 'ts, side, level',
+  book: 'ts, seq, is_snapshot, side, level, price',
 };
 
 export const dedupKeySql = (kind: Kind): string => DEDUP_KEY[kind].map((k) => id(k)).join(', ');
 
 const idBefore = (a: string, b: string): boolean => (a.length !== b.length ? a.length < b.length : a < b);
 
+/** Compares as ORDER BY does: nulls after every value. */
+function cmpNullsLast<T extends bigint | number | boolean | string>(a: T | null, b: T | null): number {
+  if (a === b) return 0;
+  if (a === null) return 1;
+  if (b === null) return -1;
+  return a < b ? -1 : 1;
+}
+
+/** ORDER_BY.book's order of two rows, up to (and without) price. */
+const bookGroupOrder = (a: BookRow, b: BookRow): number =>
+  cmpNullsLast(a.ts, b.ts) || cmpNullsLast(a.seq, b.seq) || cmpNullsLast(a.isSnapshot, b.isSnapshot) || cmpNullsLast(a.side, b.side);
+
 /**
  * True when rows are already in ORDER_BY order with no key repeated: the common case for
  * a page of exchange data, and then the write needs no sort and no de-duplication pass.
- * For trades, ids strictly increasing (in ORDER_BY's id order) proves them unique.
+ * For trades, ids strictly increasing (in ORDER_BY's id order) proves them unique; for book
+ * rows, no price twice among the rows of one event, kind (snapshot or diff) and side.
  */
 export const isSortedUnique: { [K in Kind]: (rows: readonly RowsByKind[K][]) => boolean } = {
   ohlc: (rows: readonly OhlcRow[]) => {
@@ -164,14 +183,15 @@ export const isSortedUnique: { [K in Kind]: (rows: readonly RowsByKind[K][]) => 
     return true;
   },
   book: (rows: readonly BookRow[]) => {
+    const prices = new Set<number>(rows.length ? [rows[0]!.price] : []);
     for (let i = 1; i < rows.length; i++) {
       const a = rows[i - 1]!;
       const b = rows[i]!;
-      if (a.ts !== b.ts) {
-        if (a.ts > b.ts) return false;
-      } else if (a.side !== b.side) {
-        if (a.side > b.side) return false;
-      } else if (!(a.level < b.level)) return false;
+      const group = bookGroupOrder(a, b);
+      if (group > 0) return false;
+      if (group < 0) prices.clear();
+      else if (cmpNullsLast(a.level, b.level) > 0 || (a.level === b.level && !(a.price < b.price)) || prices.has(b.price)) return false;
+      prices.add(b.price);
     }
     return true;
   },
@@ -231,7 +251,9 @@ const FILE_SQL_TYPE: Record<Codec, string> = {
   ts: 'TIMESTAMP_NS',
   f64: 'DOUBLE',
   i64: 'BIGINT',
+  big: 'BIGINT',
   i32: 'INTEGER',
+  bool: 'BOOLEAN',
   str: 'VARCHAR',
   enum: 'VARCHAR',
 };

@@ -51,7 +51,7 @@ async function* batchesOf(it: AsyncIterator<ColumnBatch>): AsyncGenerator<Column
 
 // ---- text ------------------------------------------------------------------------------------
 
-type Value = string | number | bigint | null;
+type Value = string | number | bigint | boolean | null;
 
 /** How rows become text: `head`, then each row's `row` text with `between` between them, then `tail`. */
 interface TextFormat {

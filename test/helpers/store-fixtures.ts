@@ -66,7 +66,7 @@ export function makeBook(snapshots: number, startNs: bigint, depth: number): Boo
     const ts = startNs + BigInt(s) * 1_000_000_007n;
     for (const side of ['ask', 'bid'] as const) {
       for (let level = 0; level < depth; level++) {
-        rows.push({ ts, side, price: side === 'bid' ? 2000 - level * 0.01 : 2000.01 + level * 0.01, amount: 0.1 * (level + 1), level });
+        rows.push({ ts, seq: 1000n + BigInt(s), isSnapshot: true, side, level, price: side === 'bid' ? 2000 - level * 0.01 : 2000.01 + level * 0.01, amount: 0.1 * (level + 1) });
       }
     }
   }

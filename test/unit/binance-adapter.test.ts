@@ -200,8 +200,8 @@ test('a book snapshot asks depth with the requested limit and returns both sides
   const rows = await adapter(clock).bookSnapshot({ exchange: 'binance', symbol: 'BTC/USDT', kind: 'book' }, 3);
   assert.equal(seen[0]!.searchParams.get('limit'), '3');
   assert.equal(rows.length, 6);
-  assert.deepEqual(rows[0], { ts: ns(T0), side: 'bid', price: 100, amount: 1, level: 0 });
-  assert.deepEqual(rows[5], { ts: ns(T0), side: 'ask', price: 103, amount: 2, level: 2 });
+  assert.deepEqual(rows[0], { ts: ns(T0), seq: 1n, isSnapshot: true, side: 'ask', level: 0, price: 101, amount: 2 });
+  assert.deepEqual(rows[5], { ts: ns(T0), seq: 1n, isSnapshot: true, side: 'bid', level: 2, price: 98, amount: 1 });
 });
 
 test('a book depth outside 1..5000 is refused before any request', async () => {

@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { ValidationError } from '../../src/domain/errors.ts';
-import { parseAggTrades, parseDepth, parseKlines } from '../../src/sources/binance.ts';
+import { parseAggTrades, parseDepth, parseDepthUpdate, parseKlines } from '../../src/sources/binance.ts';
 
-/** Response examples from Binance's docs; see test/fixtures/binance-adapter/README.md. */
-function fixture(name: string): unknown {
-  return JSON.parse(readFileSync(new URL(`../fixtures/binance-adapter/${name}`, import.meta.url), 'utf8'));
+/** Response and event examples from Binance's docs; see the README.md of each fixture folder. */
+function fixture(name: string, folder = 'binance-adapter'): unknown {
+  return JSON.parse(readFileSync(new URL(`../fixtures/${folder}/${name}`, import.meta.url), 'utf8'));
 }
 
 function rejects(fn: () => unknown, field: string, reason: RegExp): void {
@@ -44,23 +44,32 @@ test('an aggregate trade whose buyer was the taker is a buy', () => {
   assert.equal(row!.side, 'buy');
 });
 
-test('the documented order book parses into levels per side, best first, stamped with the given ts', () => {
-  assert.deepEqual(parseDepth(fixture('depth.json'), 42n, 100), [
-    { ts: 42n, side: 'bid', price: 4, amount: 431, level: 0 },
-    { ts: 42n, side: 'ask', price: 4.000002, amount: 12, level: 0 },
-  ]);
+test('the documented order book parses into its update id and levels per side, best first', () => {
+  assert.deepEqual(parseDepth(fixture('depth.json')), {
+    lastUpdateId: 1027024n,
+    bids: [{ price: 4, amount: 431 }],
+    asks: [{ price: 4.000002, amount: 12 }],
+  });
 });
 
 test('an order book deeper than asked is cut to the depth', () => {
   const body = { lastUpdateId: 1, bids: [['3', '1'], ['2', '1'], ['1', '1']], asks: [['4', '1'], ['5', '1']] };
-  const rows = parseDepth(body, 0n, 1);
-  assert.deepEqual(
-    rows.map((r) => [r.side, r.price, r.level]),
-    [
-      ['bid', 3, 0],
-      ['ask', 4, 0],
-    ],
-  );
+  const { bids, asks } = parseDepth(body, 1);
+  assert.deepEqual([bids.map((l) => l.price), asks.map((l) => l.price)], [[3], [4]]);
+});
+
+test('the documented diff depth event parses into its update ids, event time and changed levels', () => {
+  assert.deepEqual(parseDepthUpdate(fixture('ws-depthUpdate.json', 'binance')), {
+    E: 1672515782136,
+    U: 157n,
+    u: 160n,
+    bids: [{ price: 0.0024, amount: 10 }],
+    asks: [{ price: 0.0026, amount: 100 }],
+  });
+});
+
+test('a diff depth event whose last update id precedes its first is refused', () => {
+  rejects(() => parseDepthUpdate({ e: 'depthUpdate', E: 1, U: 9, u: 8, b: [], a: [] }), 'depthUpdate.u', /before its U 9/);
 });
 
 test('a number sent where Binance writes a decimal string is refused, naming the field', () => {
@@ -86,5 +95,5 @@ test('a negative or fractional time is refused', () => {
 });
 
 test('an order book without asks is refused', () => {
-  rejects(() => parseDepth({ lastUpdateId: 1, bids: [] }, 0n, 5), 'depth.asks', /not an array/);
+  rejects(() => parseDepth({ lastUpdateId: 1, bids: [] }, 5), 'depth.asks', /not an array/);
 });

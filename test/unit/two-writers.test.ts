@@ -156,14 +156,14 @@ test('a REST candle wins over a streamed candle of its ts whatever the order, an
   }
 });
 
-test('book rows merge by ts, side and level, a REST snapshot winning', async (t) => {
+test('book rows merge by ts, seq, kind, side and price, a REST snapshot winning', async (t) => {
   const { store } = await freshStore(t);
   const rest = makeBook(4, DAY0, 3);
   const streamed = makeBook(6, DAY0, 4).map((r) => ({ ...r, amount: r.amount + 1 }));
   await store.append(BOOK, streamed, { session: 'b', seq: 0 }, WS_PROV);
   await store.write(BOOK, rest, { startNs: DAY0, endNs: rest.at(-1)!.ts + 1n }, PROV);
-  const key = (r: (typeof rest)[number]) => `${r.ts}/${r.side}/${r.level}`;
-  const order = (a: (typeof rest)[number], b: (typeof rest)[number]) => byTs(a, b) || (a.side < b.side ? -1 : a.side > b.side ? 1 : a.level - b.level);
+  const key = (r: (typeof rest)[number]) => `${r.ts}/${r.seq}/${r.isSnapshot}/${r.side}/${r.price}`;
+  const order = (a: (typeof rest)[number], b: (typeof rest)[number]) => byTs(a, b) || (a.side < b.side ? -1 : a.side > b.side ? 1 : a.level! - b.level!);
   assert.deepEqual(await store.readRows(BOOK), union(key, order, rest, [streamed]));
 });
 
