@@ -10,15 +10,14 @@ import type { BookRow, OhlcRow, TradeRow } from '../domain/records.ts';
 import type { Kind, Target } from '../domain/target.ts';
 import { UNIFIED_SYMBOL, datasetKind, parseSeparatedSymbol } from '../domain/target.ts';
 import { NS_PER_MS, NS_PER_S, nsFromMs } from '../domain/time.ts';
-import type { AdapterOptions, ExchangeAdapter, HistoryRange, LiveOptions, Page, TransportLog } from './adapter.ts';
-import { binanceTrades } from './binance-stream.ts';
+import type { AdapterOptions, ExchangeAdapter, HistoryRange, LiveOptions, LiveStreams, Page, TransportLog } from './adapter.ts';
+import { binanceCandles, binanceTrades, type BinanceStreamOptions } from './binance-stream.ts';
 import type { TransportSettings } from './http.ts';
 import { ExchangeHttpError, HttpTransport } from './http.ts';
 import type { FetchPage } from './paginate.ts';
 import { compareNumericIds, paginateOhlc, paginateTrades } from './paginate.ts';
 import type { Clock, RateLimit } from './rate-limiter.ts';
 import { RateLimiter, systemClock } from './rate-limiter.ts';
-import type { StreamEvent } from './stream-events.ts';
 
 export const BINANCE_DOCS = 'https://developers.binance.com/docs/binance-spot-api-docs/rest-api';
 export const BINANCE_REST_URL = 'https://api.binance.com';
@@ -181,9 +180,14 @@ export class BinanceAdapter implements ExchangeAdapter {
     return requireBackfill(this.capabilities, target);
   }
 
-  tradeStream(target: Target, o: LiveOptions): AsyncIterable<StreamEvent<TradeRow>> {
-    if (target.kind !== 'trades') throw new ValidationError('kind', `expected a trades target, got ${target.kind}`);
-    return binanceTrades(target, this.native(target.symbol), { ...o, ...(this.wsBase && { wsUrl: this.wsBase }) });
+  readonly streams: LiveStreams = {
+    trades: (target, o) => binanceTrades(target, this.native(target.symbol), this.live(target, 'trades', o)),
+    ohlc: (target, o) => binanceCandles(target, this.native(target.symbol), this.live(target, 'ohlc', o)),
+  };
+
+  private live(target: Target, kind: Kind, o: LiveOptions): BinanceStreamOptions {
+    if (target.kind !== kind) throw new ValidationError('kind', `expected a ${kind} target, got ${target.kind}`);
+    return { ...o, ...(this.wsBase && { wsUrl: this.wsBase }) };
   }
 
   private native(symbol: string): string {
