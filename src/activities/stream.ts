@@ -1,15 +1,16 @@
-// The stream activity: one session of a live stream. It holds the venue's socket through the
-// adapter, buffers rows and flushes them every N rows or T seconds, records what it covered,
-// heals every gap it can from REST history, and heartbeats its counters so a retried attempt
+// The stream activity: one session of a live stream of any kind (trades, candles, books). It
+// holds the venue's socket through the adapter, buffers rows and flushes them every N rows or
+// T seconds, records what it covered, heals every gap it can from REST history, and heartbeats its counters so a retried attempt
 // (a dead worker, a lost connection the transport gave up on) goes on from them. A stop (the
 // run cancelling it) flushes what was received and returns; so does the end of the session.
 import { createHash } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import { NoCapability } from '../domain/errors.ts';
-import type { TradeRow } from '../domain/records.ts';
+import type { AnyRow } from '../domain/records.ts';
 import { GAPS_KEPT, emptyStatus, type GapRecord, type StreamStatus } from '../domain/stream.ts';
-import type { Target } from '../domain/target.ts';
+import { datasetKind, type Target } from '../domain/target.ts';
 import { isoFromNs } from '../domain/time.ts';
+import type { LiveStream } from '../sources/adapter.ts';
 import type { StreamGap } from '../sources/stream-events.ts';
 import type { BackoffPolicy } from '../sources/transport/ws-session.ts';
 import { copyWindow, type BackfillDeps } from './backfill.ts';
@@ -24,6 +25,9 @@ export interface StreamSessionInput {
   flushMs: number;
   /** The session ends by itself after this long; the workflow starts the next one. */
   sessionMs: number;
+  /** Books: levels per side, and how often a snapshot is stored. */
+  depth?: number;
+  snapshotIntervalMs?: number;
   /** What earlier sessions of the run ended with. */
   resume?: StreamCarry;
   /** Tests shorten the venue's silence limit and the reconnect backoff. */
@@ -34,8 +38,8 @@ export interface StreamSessionInput {
 /** What one session hands the next (and a retried attempt finds in its heartbeat). */
 export interface StreamCarry {
   status: StreamStatus;
-  /** The last trade written, so the next session knows what it missed. */
-  last: { tradeId: string; ts: string } | null;
+  /** The last row written (its ts, and its id where rows are numbered), so the next session knows what it missed. */
+  last: { ts: string; id?: string } | null;
 }
 
 export interface StreamSessionResult extends StreamCarry {
@@ -54,7 +58,8 @@ async function streamSession(deps: BackfillDeps, input: StreamSessionInput): Pro
   const ctx = Context.current();
   const { target } = input;
   const adapter = deps.adapter(target.exchange);
-  if (target.kind !== 'trades' || !adapter.tradeStream) throw new NoCapability(target.exchange, `no live ${target.kind} stream in this dccd yet`);
+  const live = adapter.streams?.[target.kind] as LiveStream<AnyRow> | undefined;
+  if (!live) throw new NoCapability(target.exchange, `no live ${datasetKind(target)} stream in this dccd`);
   const carry: StreamCarry = structuredClone((ctx.info.heartbeatDetails as StreamCarry | undefined) ?? input.resume ?? { status: emptyStatus(), last: null });
   const { status } = carry;
   const coverage = await deps.coverage();
@@ -73,7 +78,9 @@ async function streamSession(deps: BackfillDeps, input: StreamSessionInput): Pro
   else ctx.cancellationSignal.addEventListener('abort', onCancel, { once: true });
   const sessionTimer = setTimeout(() => stop.abort(), input.sessionMs);
 
-  let buffer: TradeRow[] = [];
+  let buffer: AnyRow[] = [];
+  /** Whether more rows may still come at the newest buffered row's ts. */
+  let tailOpen = false;
   let oldestAtMs = 0;
   /** Where the covered span the stream is extending began: its first row, or the end of its last gap. */
   let segmentStart: bigint | null = null;
@@ -87,13 +94,13 @@ async function streamSession(deps: BackfillDeps, input: StreamSessionInput): Pro
   const flush = (final = false) => (flushing = flushing.then(() => writeBuffer(final)));
   /**
    * Appends the buffered rows as stream parts (a backfill of the same dataset writes beside
-   * them; reads merge both). Rows sharing the newest ts stay buffered until the next flush
-   * (unless it is the last): more trades of that millisecond may follow, so the covered span
-   * recorded after each flush ends where its rows are complete.
+   * them; reads merge both). While more rows may come at the newest ts (trades of one
+   * millisecond), rows sharing it stay buffered until the next flush (unless it is the last),
+   * so the covered span recorded after each flush ends where its rows are complete.
    */
   async function writeBuffer(final: boolean): Promise<void> {
     let n = buffer.length;
-    if (!final) while (n > 0 && buffer[n - 1]!.ts === buffer[buffer.length - 1]!.ts) n--;
+    if (!final && tailOpen) while (n > 0 && buffer[n - 1]!.ts === buffer[buffer.length - 1]!.ts) n--;
     const rows = buffer.slice(0, n);
     buffer = buffer.slice(n);
     if (rows.length === 0) return;
@@ -105,7 +112,7 @@ async function streamSession(deps: BackfillDeps, input: StreamSessionInput): Pro
     segmentStart ??= first.ts;
     status.rowsWritten += rows.length;
     status.lastTs = String(last.ts);
-    carry.last = { tradeId: last.tradeId, ts: String(last.ts) };
+    carry.last = { ts: String(last.ts), ...('tradeId' in last && { id: last.tradeId }) };
     rates.push({ atMs: Date.now(), rows: rows.length });
     while (rates.length > 10) rates.shift();
     const spanS = rates.length > 1 ? (rates[rates.length - 1]!.atMs - rates[0]!.atMs) / 1000 : 0;
@@ -137,9 +144,11 @@ async function streamSession(deps: BackfillDeps, input: StreamSessionInput): Pro
   }, Math.min(HEARTBEAT_EVERY_MS, input.flushMs));
   try {
     const last = carry.last;
-    const events = adapter.tradeStream(target, {
+    const events = live(target, {
       signal: stop.signal,
-      ...(last && { resumeAfter: { tradeId: last.tradeId, ts: BigInt(last.ts) } }),
+      ...(last && { resumeAfter: { ts: BigInt(last.ts), ...(last.id !== undefined && { id: last.id }) } }),
+      ...(input.depth !== undefined && { depth: input.depth }),
+      ...(input.snapshotIntervalMs !== undefined && { snapshotIntervalMs: input.snapshotIntervalMs }),
       ...(input.staleAfterMs !== undefined && { staleAfterMs: input.staleAfterMs }),
       ...(input.backoff && { backoff: input.backoff }),
     });
@@ -147,10 +156,10 @@ async function streamSession(deps: BackfillDeps, input: StreamSessionInput): Pro
       if (e.kind === 'rows') {
         if (buffer.length === 0) oldestAtMs = e.receivedAtMs;
         buffer.push(...e.rows);
-        const newest = e.rows[e.rows.length - 1]!;
-        if (e.receivedAtMs - lastSampleMs >= SAMPLE_EVERY_MS) {
+        tailOpen = !e.settled;
+        if (e.sample && e.receivedAtMs - lastSampleMs >= SAMPLE_EVERY_MS) {
           lastSampleMs = e.receivedAtMs;
-          status.lastSample = { price: newest.price, ts: isoFromNs(newest.ts), receivedAt: new Date(e.receivedAtMs).toISOString() };
+          status.lastSample = { ...e.sample, ts: isoFromNs(e.rows[e.rows.length - 1]!.ts), receivedAt: new Date(e.receivedAtMs).toISOString() };
         }
         if (buffer.length >= input.flushRows) await flush();
       } else if (e.kind === 'gap') {
@@ -158,7 +167,8 @@ async function streamSession(deps: BackfillDeps, input: StreamSessionInput): Pro
         await flush(true);
         noteGap(status, e.gap);
         segmentStart = e.gap.beforeTs;
-        heals.push(e.gap);
+        // A book's gap stays open: no history holds it; the stream resynced from a snapshot.
+        if (e.gap.healable) heals.push(e.gap);
       } else if (e.kind === 'connected' && e.reconnect) status.reconnects++;
     }
     await flush(true);

@@ -35,7 +35,7 @@ export const JobRun = z.object({
     .object({
       rowsWritten: z.number(),
       lastTs: z.string().nullable(),
-      lastSample: z.object({ price: z.number(), ts: z.string(), receivedAt: z.string() }).nullable(),
+      lastSample: z.object({ price: z.number().optional(), bid: z.number().optional(), ask: z.number().optional(), ts: z.string(), receivedAt: z.string() }).nullable(),
       reconnects: z.number(),
       gapsTotal: z.number(),
       gaps: z.array(

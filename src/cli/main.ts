@@ -151,10 +151,10 @@ Examples:
 
 program
   .command('stream')
-  .description("record a dataset live (a stream run, one per dataset); Binance trades today")
+  .description('record a dataset live (a stream run, one per dataset); Binance trades and candles today')
   .argument('<exchange>', 'e.g. binance')
   .argument('<symbol>', 'BTCUSDT, BTC/USDT or BTC-USDT')
-  .requiredOption('-k, --kind <kind>', 'trades (ohlc and book streams come later)')
+  .requiredOption('-k, --kind <kind>', 'trades or ohlc (candles, stored once closed)')
   .option('-s, --span <span>', 'candle span for --kind ohlc')
   .option('--flush-rows <n>', 'rows buffered before they are written (default 1000)')
   .option('--flush-secs <s>', 'longest a received row waits to be written (default 10)')

@@ -13,7 +13,7 @@ export interface StreamRequest {
   target: Target;
   flushRows?: number;
   flushMs?: number;
-  /** Book streams only. */
+  /** Books: levels per side kept and snapshotted, and how often a snapshot is stored (ms). */
   depth?: number;
   snapshotIntervalMs?: number;
   specId?: string;
@@ -36,14 +36,23 @@ export interface StreamStatus {
   rowsWritten: number;
   /** ns of the newest row written, as a string. */
   lastTs: string | null;
-  /** The newest price seen, and when (received, ISO), throttled to one per second. */
-  lastSample: { price: number; ts: string; receivedAt: string } | null;
+  /** The newest price (trades, candles) or best bid and ask (books) seen, and when (received, ISO), throttled to one per second. */
+  lastSample: LastSample | null;
   reconnects: number;
   gapsTotal: number;
   /** The most recent gaps, oldest first. */
   gaps: GapRecord[];
   /** Rows per second over the last flushes. */
   rate: number;
+}
+
+export interface LastSample {
+  price?: number;
+  bid?: number;
+  ask?: number;
+  /** The row's own time, and when it was received. */
+  ts: string;
+  receivedAt: string;
 }
 
 export const GAPS_KEPT = 20;

@@ -19,7 +19,10 @@ export function shapeStream(req: StreamRequest, adapter: ExchangeAdapter): Strea
   const cap = adapter.capabilities.stream[target.kind];
   if (!cap) throw new NoCapability(target.exchange, `no live ${datasetKind(target)} stream`);
   // Declared by the venue but not built yet in this dccd: say so rather than start a run that fails.
-  if (target.kind !== 'trades' || !adapter.tradeStream) throw new NoCapability(target.exchange, `live ${datasetKind(target)} streams are not implemented in this dccd yet (trades are)`);
+  if (!adapter.streams?.[target.kind]) throw new NoCapability(target.exchange, `live ${datasetKind(target)} streams are not implemented in this dccd yet`);
+  if (target.kind === 'ohlc' && cap.spans && !cap.spans.includes(target.span!)) {
+    throw new NoCapability(target.exchange, `span '${target.span}' is not streamed (spans: ${cap.spans.join(', ')})`);
+  }
   for (const [field, v, max] of [['flushRows', req.flushRows, MAX_FLUSH_ROWS], ['flushMs', req.flushMs, MAX_FLUSH_MS]] as const) {
     if (v !== undefined && (!Number.isSafeInteger(v) || v < 1 || v > max)) throw new ValidationError(field, `must be a whole number from 1 to ${max}, got ${v}`);
   }

@@ -69,20 +69,30 @@ export interface ExchangeAdapter {
   tradePages(target: Target, range: HistoryRange): AsyncIterable<Page<TradeRow>>;
   /** One order-book snapshot, `depth` levels per side. */
   bookSnapshot(target: Target, depth: number, signal?: AbortSignal): Promise<BookRow[]>;
-  /** Trades live until `signal` aborts, each once, with every gap said; absent where the venue has no trade stream. */
-  tradeStream?(target: Target, o: LiveOptions): AsyncIterable<StreamEvent<TradeRow>>;
-  /** The top `o.depth` levels of the book live, as snapshot and diff rows, with every rebuild's gap said. */
-  bookStream?(target: Target, o: LiveOptions): AsyncIterable<StreamEvent<BookRow>>;
+  /** Live streams by kind, each present only where the venue offers it and this dccd implements it. */
+  streams?: LiveStreams;
+}
+
+/** A venue's live stream of one dataset until `signal` aborts: each row once, every gap said. */
+export type LiveStream<R> = (target: Target, o: LiveOptions) => AsyncIterable<StreamEvent<R>>;
+
+export interface LiveStreams {
+  trades?: LiveStream<TradeRow>;
+  ohlc?: LiveStream<OhlcRow>;
+  book?: LiveStream<BookRow>;
 }
 
 export interface LiveOptions {
   signal: AbortSignal;
-  /** The last trade kept before (an earlier session's): what the venue sent after it and this stream missed is a gap. */
-  resumeAfter?: { tradeId: string; ts: bigint };
+  /**
+   * The last row kept before (an earlier session's): its ts, and its id where the venue
+   * numbers rows (a trade id). What the venue sent after it and this stream missed is a gap.
+   */
+  resumeAfter?: { ts: bigint; id?: string };
+  /** Book levels per side kept and snapshotted, and how often a snapshot is stored. */
+  depth?: number;
+  snapshotIntervalMs?: number;
   /** Tests shorten the venue's silence limit and the reconnect backoff. */
   staleAfterMs?: number;
   backoff?: BackoffPolicy;
-  /** Book streams: levels per side, and how often a whole snapshot is stored between the diffs. */
-  depth?: number;
-  snapshotIntervalMs?: number;
 }

@@ -7,7 +7,7 @@ import type { BookRow } from '../domain/records.ts';
 import type { Target } from '../domain/target.ts';
 import { parseDepthUpdate, type DepthSnapshot } from './binance.ts';
 import { BinanceBookSync, type SyncOutput } from './binance-book-sync.ts';
-import { dialectOf, eventOf, type BinanceStreamOptions } from './binance-stream.ts';
+import { binanceDialect, eventOf, parseJson, type BinanceStreamOptions } from './binance-stream.ts';
 import type { StreamEvent } from './stream-events.ts';
 import { wsSession, type WsEvent } from './transport/ws-session.ts';
 
@@ -23,7 +23,7 @@ type Settled = { from: 'ws'; r: IteratorResult<WsEvent> } | { from: 'rest'; snap
 /** The top `depth` levels of `native`'s book as stored rows (snapshots and diffs), with every rebuild's gap said. */
 export async function* binanceBook(target: Target, native: string, o: BinanceBookOptions): AsyncGenerator<StreamEvent<BookRow>> {
   const sync = new BinanceBookSync({ depth: o.depth, snapshotIntervalMs: o.snapshotIntervalMs, ...(o.resumeAfter && { resumeAfter: o.resumeAfter }) });
-  const frames = wsSession(dialectOf(`${native.toLowerCase()}@depth@100ms`, o), { signal: o.signal, ...(o.backoff && { backoff: o.backoff }) });
+  const frames = wsSession(binanceDialect(`${native.toLowerCase()}@depth@100ms`, o), { signal: o.signal, ...(o.backoff && { backoff: o.backoff }) });
   let nextFrame = frames.next().then((r): Settled => ({ from: 'ws', r }));
   /** The snapshot request in flight: one at a time; the sync checks each answer against the events it holds. */
   let snapshot: Promise<Settled> | undefined;
@@ -49,7 +49,7 @@ export async function* binanceBook(target: Target, native: string, o: BinanceBoo
           sync.restart(e.reason);
           yield { kind: 'lost', reason: e.reason, retryInMs: e.retryInMs };
         } else if (e.kind === 'frame') {
-          const data = eventOf(e.text, target, 'depthUpdate');
+          const data = eventOf(parseJson(e.text, target), 'depthUpdate');
           if (data !== undefined) outputs = sync.event({ ...parseDepthUpdate(data), receivedAtMs: e.receivedAtMs });
         }
       }

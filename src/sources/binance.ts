@@ -12,16 +12,15 @@ import { DEFAULT_BOOK_DEPTH, DEFAULT_SNAPSHOT_INTERVAL_MS } from '../domain/stre
 import type { Kind, Target } from '../domain/target.ts';
 import { UNIFIED_SYMBOL, datasetKind, parseSeparatedSymbol } from '../domain/target.ts';
 import { NS_PER_MS, NS_PER_S, nsFromMs } from '../domain/time.ts';
-import type { AdapterOptions, ExchangeAdapter, HistoryRange, LiveOptions, Page, TransportLog } from './adapter.ts';
+import type { AdapterOptions, ExchangeAdapter, HistoryRange, LiveOptions, LiveStreams, Page, TransportLog } from './adapter.ts';
 import { binanceBook } from './binance-book-stream.ts';
-import { binanceTrades } from './binance-stream.ts';
+import { binanceCandles, binanceTrades, type BinanceStreamOptions } from './binance-stream.ts';
 import type { TransportSettings } from './http.ts';
 import { ExchangeHttpError, HttpTransport } from './http.ts';
 import type { FetchPage } from './paginate.ts';
 import { compareNumericIds, paginateOhlc, paginateTrades } from './paginate.ts';
 import type { Clock, RateLimit } from './rate-limiter.ts';
 import { RateLimiter, systemClock } from './rate-limiter.ts';
-import type { StreamEvent } from './stream-events.ts';
 
 export const BINANCE_DOCS = 'https://developers.binance.com/docs/binance-spot-api-docs/rest-api';
 export const BINANCE_REST_URL = 'https://api.binance.com';
@@ -202,22 +201,24 @@ export class BinanceAdapter implements ExchangeAdapter {
     return requireBackfill(this.capabilities, target);
   }
 
-  tradeStream(target: Target, o: LiveOptions): AsyncIterable<StreamEvent<TradeRow>> {
-    if (target.kind !== 'trades') throw new ValidationError('kind', `expected a trades target, got ${target.kind}`);
-    return binanceTrades(target, this.native(target.symbol), { ...o, ...(this.wsBase && { wsUrl: this.wsBase }) });
-  }
+  readonly streams: LiveStreams = {
+    trades: (target, o) => binanceTrades(target, this.native(target.symbol), this.live(target, 'trades', o)),
+    ohlc: (target, o) => binanceCandles(target, this.native(target.symbol), this.live(target, 'ohlc', o)),
+    book: (target, o) => {
+      const depth = o.depth ?? DEFAULT_BOOK_DEPTH;
+      const limit = snapshotLimit(depth);
+      return binanceBook(target, this.native(target.symbol), {
+        ...this.live(target, 'book', o),
+        depth,
+        snapshotIntervalMs: o.snapshotIntervalMs ?? DEFAULT_SNAPSHOT_INTERVAL_MS,
+        fetchSnapshot: (signal) => this.depth(target, limit, signal),
+      });
+    },
+  };
 
-  bookStream(target: Target, o: LiveOptions): AsyncIterable<StreamEvent<BookRow>> {
-    if (target.kind !== 'book') throw new ValidationError('kind', `expected a book target, got ${target.kind}`);
-    const depth = o.depth ?? DEFAULT_BOOK_DEPTH;
-    const limit = snapshotLimit(depth);
-    return binanceBook(target, this.native(target.symbol), {
-      ...o,
-      ...(this.wsBase && { wsUrl: this.wsBase }),
-      depth,
-      snapshotIntervalMs: o.snapshotIntervalMs ?? DEFAULT_SNAPSHOT_INTERVAL_MS,
-      fetchSnapshot: (signal) => this.depth(target, limit, signal),
-    });
+  private live(target: Target, kind: Kind, o: LiveOptions): BinanceStreamOptions {
+    if (target.kind !== kind) throw new ValidationError('kind', `expected a ${kind} target, got ${target.kind}`);
+    return { ...o, ...(this.wsBase && { wsUrl: this.wsBase }) };
   }
 
   private native(symbol: string): string {

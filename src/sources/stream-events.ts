@@ -8,20 +8,20 @@ export interface StreamGap {
   /** Where the venue numbers its events: the ids missing, first and last (inclusive). */
   missingIds?: { from: string; to: string };
   reason: string;
-  /** Whether REST history can fill it (trades); a book's past is served by no venue. */
+  /** Whether the venue's REST history holds the span (trades, candles), so it can be fetched again; a book's cannot. */
   healable: boolean;
 }
 
+/** What a stream's status shows of its newest event: a price (trades, candles) or the best bid and ask (books). */
+export interface LiveSample {
+  price?: number;
+  bid?: number;
+  ask?: number;
+}
+
 export type StreamEvent<R> =
-  | {
-      kind: 'rows';
-      rows: R[];
-      receivedAtMs: number;
-      /** No more rows will come at the newest row's ts. */
-      settled: boolean;
-      /** What the status shows: a trade's price, a book's best bid and ask after the event. */
-      sample?: { price?: number; bid?: number; ask?: number };
-    }
+  /** `settled`: no more rows will come at the newest row's ts (false for trades, which share milliseconds across events). */
+  | { kind: 'rows'; rows: R[]; receivedAtMs: number; settled: boolean; sample?: LiveSample }
   | { kind: 'gap'; gap: StreamGap }
   /** The connection was lost; rows may be missing until the next 'connected' (then a 'gap' says which). */
   | { kind: 'lost'; reason: string; retryInMs: number }

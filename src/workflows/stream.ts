@@ -84,6 +84,8 @@ export async function stream(input: StreamInput): Promise<StreamResult> {
             flushRows: input.request.flushRows ?? DEFAULT_FLUSH_ROWS,
             flushMs: input.request.flushMs ?? DEFAULT_FLUSH_MS,
             sessionMs: input.sessionMs ?? STREAM_SESSION_MS,
+            ...(input.request.depth !== undefined && { depth: input.request.depth }),
+            ...(input.request.snapshotIntervalMs !== undefined && { snapshotIntervalMs: input.request.snapshotIntervalMs }),
             resume: { status, last },
             ...(input.staleAfterMs !== undefined && { staleAfterMs: input.staleAfterMs }),
             ...(input.backoff && { backoff: input.backoff }),

@@ -24,7 +24,7 @@ async function streamFor(sim: Sim, ms: number) {
   const gaps: StreamGap[] = [];
   let reconnects = 0;
   try {
-    const live = adapter.bookStream(BOOK, { signal: ac.signal, depth: DEPTH, snapshotIntervalMs: 1_000, backoff: { baseMs: 20, maxMs: 100, healthyAfterMs: 60_000 } });
+    const live = adapter.streams.book!(BOOK, { signal: ac.signal, depth: DEPTH, snapshotIntervalMs: 1_000, backoff: { baseMs: 20, maxMs: 100, healthyAfterMs: 60_000 } });
     for await (const e of live) {
       if (e.kind === 'rows') events.push(e.rows);
       else if (e.kind === 'gap') gaps.push(e.gap);

@@ -1,29 +1,33 @@
-// Binance trades live from the simulator's aggTrade stream: exactly the venue's trades of the
+// Binance trades and candles live from the simulator's aggTrade and kline streams: exactly the venue's trades of the
 // streamed interval, each once; with sockets dropped every few dozen messages, every trade
 // missed is inside a reported gap (ids and span) and none appears twice.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { TradeRow } from '../../src/domain/records.ts';
+import type { OhlcRow, TradeRow } from '../../src/domain/records.ts';
 import type { Target } from '../../src/domain/target.ts';
 import { startSim } from '../../src/sim/index.ts';
-import { binanceTrades } from '../../src/sources/binance-stream.ts';
-import type { StreamGap } from '../../src/sources/stream-events.ts';
+import { binanceCandles, binanceTrades } from '../../src/sources/binance-stream.ts';
+import type { StreamEvent, StreamGap } from '../../src/sources/stream-events.ts';
 
 const BTC: Target = { exchange: 'binance', symbol: 'BTC/USDT', kind: 'trades' };
+const CANDLES: Target = { exchange: 'binance', symbol: 'BTC/USDT', kind: 'ohlc', span: '1s' };
 /**
  * About 100 trades a second on average, and no minute without trades; a minute's count is
  * uniform in [1, 12000), so a slow minute may come: the deadline spans a few minutes.
  */
 const BUSY = { tradesPerMinute: 6_000, quietMinuteShare: 0 };
 
-async function stream(wsUrl: string, until: (rows: TradeRow[]) => boolean) {
+type Live<R> = (o: { wsUrl: string; signal: AbortSignal; backoff: { baseMs: number; maxMs: number; healthyAfterMs: number } }) => AsyncIterable<StreamEvent<R>>;
+
+/** Collects a live stream's rows and gaps until `until` holds (or a deadline passes). */
+async function collect<R>(wsUrl: string, live: Live<R>, until: (rows: R[]) => boolean) {
   const ac = new AbortController();
   const timer = setTimeout(() => ac.abort(), 150_000);
-  const rows: TradeRow[] = [];
+  const rows: R[] = [];
   const gaps: StreamGap[] = [];
   let reconnects = 0;
   try {
-    for await (const e of binanceTrades(BTC, 'BTCUSDT', { wsUrl, signal: ac.signal, backoff: { baseMs: 20, maxMs: 100, healthyAfterMs: 60_000 } })) {
+    for await (const e of live({ wsUrl, signal: ac.signal, backoff: { baseMs: 20, maxMs: 100, healthyAfterMs: 60_000 } })) {
       if (e.kind === 'rows') rows.push(...e.rows);
       else if (e.kind === 'gap') gaps.push(e.gap);
       else if (e.kind === 'connected' && e.reconnect) reconnects++;
@@ -33,9 +37,12 @@ async function stream(wsUrl: string, until: (rows: TradeRow[]) => boolean) {
     clearTimeout(timer);
     ac.abort();
   }
-  assert.ok(until(rows), `the stream delivered ${rows.length} trades before the deadline`);
+  assert.ok(until(rows), `the stream delivered ${rows.length} rows before the deadline`);
   return { rows, gaps, reconnects };
 }
+
+const stream = (wsUrl: string, until: (rows: TradeRow[]) => boolean) => collect(wsUrl, (o) => binanceTrades(BTC, 'BTCUSDT', o), until);
+const candles = (wsUrl: string, until: (rows: OhlcRow[]) => boolean) => collect(wsUrl, (o) => binanceCandles(CANDLES, 'BTCUSDT', o), until);
 
 /** The simulator's own trades with ids in [first, last] of what was streamed. */
 function truthBetween(sim: Awaited<ReturnType<typeof startSim>>, rows: TradeRow[]): TradeRow[] {
@@ -74,4 +81,34 @@ test('with sockets dropped every 40 messages: no trade twice, and every trade mi
   }
   // What was streamed is the truth minus the gaps.
   assert.deepEqual(rows, truth.filter((r) => streamed.has(r.tradeId)));
+});
+
+/** The simulator's closed 1s candles opening from the first streamed to the last. */
+function candleTruth(sim: Awaited<ReturnType<typeof startSim>>, rows: OhlcRow[]): OhlcRow[] {
+  return sim.truth({ exchange: 'binance', symbol: 'BTCUSDT', kind: 'ohlc', span: '1s', start: rows[0]!.ts, end: rows.at(-1)!.ts + 1n, withRows: true }).records as OhlcRow[];
+}
+
+test('the candle stream delivers each candle once, when it has closed, equal to the venue’s', async (t) => {
+  const sim = await startSim({ port: 0, seed: 13, markets: BUSY });
+  t.after(() => sim.close());
+  const { rows, gaps } = await candles(`${sim.url.replace('http', 'ws')}/binance`, (r) => r.length >= 6);
+  assert.deepEqual(gaps, []);
+  assert.deepEqual(rows, candleTruth(sim, rows));
+  assert.ok(rows.every((c) => c.ts + 1_000_000_000n <= BigInt(Date.now()) * 1_000_000n), 'only closed candles');
+});
+
+test('with sockets dropped: no candle twice, and every candle missed lies in a gap', async (t) => {
+  const sim = await startSim({ port: 0, seed: 14, faults: { dropSocketEvery: 3 }, markets: BUSY });
+  t.after(() => sim.close());
+  const { rows, gaps, reconnects } = await candles(`${sim.url.replace('http', 'ws')}/binance`, (r) => r.length >= 8);
+  assert.ok(reconnects >= 2, `${reconnects} reconnects`);
+  const opens = rows.map((c) => c.ts);
+  assert.ok(opens.every((ts, i) => i === 0 || ts > opens[i - 1]!), 'each once, in order');
+  const truth = candleTruth(sim, rows);
+  const streamed = new Set(opens);
+  assert.deepEqual(rows, truth.filter((c) => streamed.has(c.ts)), 'what came is the venue’s candles');
+  const missed = truth.filter((c) => !streamed.has(c.ts));
+  assert.ok(missed.length > 0 && gaps.length > 0, `${missed.length} candles missed, ${gaps.length} gaps`);
+  assert.ok(missed.every((c) => gaps.some((g) => g.afterTs! < c.ts && c.ts < g.beforeTs)), 'every missed candle is inside a gap');
+  assert.ok(gaps.every((g) => g.healable && /^candles missed while reconnecting/.test(g.reason)), JSON.stringify(gaps, (_, v) => (typeof v === 'bigint' ? String(v) : v)));
 });

@@ -10,7 +10,7 @@ import { getRun } from '../../src/client/run-list.ts';
 import { runHandle, runResult, stopRun } from '../../src/client/runs.ts';
 import { streamResult, streamStatus } from '../../src/client/streams.ts';
 import { NoCapability } from '../../src/domain/errors.ts';
-import type { TradeRow } from '../../src/domain/records.ts';
+import type { OhlcRow, TradeRow } from '../../src/domain/records.ts';
 import type { Target } from '../../src/domain/target.ts';
 import { unionOf } from '../../src/domain/intervals.ts';
 import { startBackfill } from '../../src/jobs/backfill.ts';
@@ -24,8 +24,8 @@ const BUSY = { tradesPerMinute: 6_000, quietMinuteShare: 0 };
 const TUNING = { staleAfterMs: 5_000, backoff: { baseMs: 50, maxMs: 200, healthyAfterMs: 60_000 } };
 
 /** Streams until `rows` are written, stops, and returns the run's result and what is stored. */
-async function streamFor(env: BackfillEnv, rows: number, flush = { flushRows: 50, flushMs: 500 }) {
-  const started = await startStream(env.services, { target: TRADES, ...flush }, TUNING);
+async function streamFor(env: BackfillEnv, rows: number, flush = { flushRows: 50, flushMs: 500 }, target: Target = TRADES) {
+  const started = await startStream(env.services, { target, ...flush }, TUNING);
   const handle = await runHandle(env.services, started.runId);
   await until(`${rows} rows streamed`, async () => ((await streamStatus(handle)).rowsWritten >= rows ? true : undefined), 150_000);
   const before = await streamStatus(handle);
@@ -33,7 +33,7 @@ async function streamFor(env: BackfillEnv, rows: number, flush = { flushRows: 50
   await stopRun(handle);
   const result = await streamResult(handle);
   const stopMs = Date.now() - t0;
-  const stored = (await env.services.store.readRows(TRADES as Target & { kind: 'trades' })) as TradeRow[];
+  const stored = await env.services.store.readRows(target as Target & { kind: 'trades' });
   return { started, handle, result, stopMs, stored, before };
 }
 
@@ -110,6 +110,20 @@ test('a stream and a backfill of one trades dataset at once, over overlapping ra
   assert.deepEqual(stored, truthOf(env, stored), 'one contiguous run of the venue’s trades, each once');
   assert.ok(BigInt(stored[0]!.ts) < endNs - 50_000_000_000n, 'the backfill’s rows are kept');
   assert.ok(stored.length >= s.rowsWritten, 'the stream’s rows are kept');
+});
+
+test('a candle stream stores each candle once it has closed, exactly the venue’s, and its status shows the last close', async () => {
+  const env = await backfillEnv({ seed: 13, markets: BUSY });
+  const CANDLES: Target = { exchange: 'binance', symbol: 'BTC/USDT', kind: 'ohlc', span: '1s' };
+  const { result, stored, before } = await streamFor(env, 5, { flushRows: 2, flushMs: 500 }, CANDLES);
+  const candles = stored as unknown as OhlcRow[];
+  assert.equal(result.state, 'stopped');
+  assert.equal(candles.length, result.rowsWritten);
+  const truth = env.sim.truth({ exchange: 'binance', symbol: 'BTCUSDT', kind: 'ohlc', span: '1s', start: candles[0]!.ts, end: candles.at(-1)!.ts + 1n, withRows: true });
+  assert.deepEqual(candles, truth.records, 'every closed candle of the streamed span, each once, as the venue has it');
+  assert.equal(typeof before.lastSample?.price, 'number');
+  const coverage = await (await env.services.coverage()).coverage(CANDLES);
+  assert.deepEqual(coverage.ws, [{ startNs: candles[0]!.ts, endNs: candles.at(-1)!.ts + 1n }]);
 });
 
 test('a kind the venue streams but this dccd does not yet is refused before anything starts', async () => {
