@@ -112,7 +112,8 @@ async function streamSession(deps: BackfillDeps, input: StreamSessionInput): Pro
     segmentStart ??= first.ts;
     status.rowsWritten += rows.length;
     status.lastTs = String(last.ts);
-    carry.last = { ts: String(last.ts), ...('tradeId' in last && { id: last.tradeId }) };
+    const id = rowNumber(last);
+    carry.last = { ts: String(last.ts), ...(id !== undefined && { id }) };
     rates.push({ atMs: Date.now(), rows: rows.length });
     while (rates.length > 10) rates.shift();
     const spanS = rates.length > 1 ? (rates[rates.length - 1]!.atMs - rates[0]!.atMs) / 1000 : 0;
@@ -179,6 +180,13 @@ async function streamSession(deps: BackfillDeps, input: StreamSessionInput): Pro
     ctx.cancellationSignal.removeEventListener('abort', onCancel);
     stop.abort();
   }
+}
+
+/** The venue's number of a row, where it numbers them: a trade's id, a book row's update id. */
+function rowNumber(row: AnyRow): string | undefined {
+  if ('tradeId' in row) return row.tradeId;
+  if ('seq' in row && row.seq !== null) return String(row.seq);
+  return undefined;
 }
 
 function noteGap(status: StreamStatus, g: StreamGap): void {

@@ -151,11 +151,13 @@ Examples:
 
 program
   .command('stream')
-  .description('record a dataset live (a stream run, one per dataset); Binance trades and candles today')
+  .description('record a dataset live (a stream run, one per dataset); Binance trades, candles and books today')
   .argument('<exchange>', 'e.g. binance')
   .argument('<symbol>', 'BTCUSDT, BTC/USDT or BTC-USDT')
-  .requiredOption('-k, --kind <kind>', 'trades or ohlc (candles, stored once closed)')
+  .requiredOption('-k, --kind <kind>', 'trades, ohlc (candles, stored once closed) or book (snapshots and the diffs between them)')
   .option('-s, --span <span>', 'candle span for --kind ohlc')
+  .option('--depth <levels>', 'book levels per side kept, for --kind book (default 20; binance: up to 5000)')
+  .option('--snapshot-interval <time>', 'for --kind book: a whole snapshot stored this often, in seconds or as 30s, 5m, 1h (default 60)')
   .option('--flush-rows <n>', 'rows buffered before they are written (default 1000)')
   .option('--flush-secs <s>', 'longest a received row waits to be written (default 10)')
   .option('-w, --wait', 'follow the stream on one live line (rows, rate, last price, reconnects, gaps); Ctrl-C detaches')
@@ -167,8 +169,13 @@ With a daemon (dccd start) serving the data folder the stream runs there until s
 (dccd stop <run>); without one, this command hosts it, and Ctrl-C stops it after it has
 written every row received.
 
+A book stream stores a snapshot of the top levels at its start, after every resync and every
+snapshot interval, and between them each change of those levels; dccd read --at rebuilds
+the book at any instant from them.
+
 Examples:
   dccd stream binance BTCUSDT --kind trades --wait
+  dccd stream binance BTCUSDT --kind book --depth 50 --snapshot-interval 5m
   dccd stop stream/binance/trades/BTC-USDT`,
   )
   .action(async (exchange: string, symbol: string, o: StreamFlags) => {
@@ -279,16 +286,21 @@ program
   .option('-s, --span <span>', 'candle span for --kind ohlc')
   .option('--start <time>', 'a date, a date-time or ns (default: the first row)')
   .option('--end <time>', 'exclusive (default: after the last row)')
+  .option('--at <time>', 'for --kind book: the book at this instant, rebuilt from the last snapshot before it and the diffs after it (instead of a range)')
+  .option('--depth <levels>', 'with --at: levels per side at most')
   .option('-f, --format <format>', 'csv, json (an array), jsonl (one object per line), arrow (an Arrow IPC stream) or parquet; ts as ISO text and ts_ns as a string', 'csv')
   .option('-o, --out <file>', 'write to a file (written whole, then renamed into place) instead of stdout')
   .addHelpText(
     'after',
     `
 A range with no rows prints a note on stderr (CSV still prints its header, JSON []) and exits 0.
+With --at, the rows are the book's levels (side, level from 0 = best, price, amount), each with
+the ts and seq of the last update applied; an instant before the first snapshot is an error.
 
 Examples:
   dccd read binance BTCUSDT --kind ohlc --span 1m --start 2024-02-01 --end 2024-02-02
   dccd read binance BTCUSDT --kind trades --format jsonl --out trades.jsonl
+  dccd read binance BTCUSDT --kind book --at 2024-02-01T12:00:00Z --depth 10
   dccd read binance BTCUSDT --kind ohlc --span 1h --format parquet --out btc-1h.parquet`,
   )
   .action(async (exchange: string, symbol: string, o: ReadFlags) => {

@@ -1,5 +1,5 @@
 // `dccd read`: a range of a dataset back out of the store, as CSV, JSON, JSON lines, an Arrow
-// IPC stream or Parquet. Streamed (jobs/read.ts), so a read of any size runs in bounded memory.
+// IPC stream or Parquet; or a book rebuilt at one instant (--at). Streamed (jobs/read.ts), so a read of any size runs in bounded memory.
 import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { once } from 'node:events';
@@ -7,15 +7,17 @@ import type { Writable } from 'node:stream';
 import type { AppConfig } from '../config/app-config.ts';
 import { checkDataFolder, checkOutFile } from '../config/path-checks.ts';
 import { ValidationError } from '../domain/errors.ts';
-import { checkRead, noRowsNote, READ_FORMATS, type ReadFormat } from '../jobs/read.ts';
+import { checkRead, noRowsNote, READ_FORMATS, startRows, type ReadFormat } from '../jobs/read.ts';
 import { buildServices } from '../services.ts';
-import { writeRows } from '../storage/row-formats.ts';
+import { ROW_FORMATS, writeRows } from '../storage/row-formats.ts';
 
 export interface ReadFlags {
   kind: string;
   span?: string;
   start?: string;
   end?: string;
+  at?: string;
+  depth?: string;
   format: string;
   out?: string;
 }
@@ -25,6 +27,7 @@ const isFormat = (f: string): f is ReadFormat => (READ_FORMATS as readonly strin
 export async function runRead(cfg: AppConfig, exchange: string, symbol: string, f: ReadFlags): Promise<void> {
   const format = f.format;
   if (!isFormat(format)) throw new ValidationError('--format', `'${format}' is not one of ${READ_FORMATS.join(', ')}`);
+  if (format === 'parquet' && f.at !== undefined) throw new ValidationError('--format', `parquet is for ranges; a book at one instant (--at) is read as ${ROW_FORMATS.join(', ')}`);
   if (format === 'parquet' && !f.out) throw new ValidationError('--out', 'required for --format parquet');
   const services = buildServices(cfg);
   const read = checkRead((name) => services.adapter(name), { exchange, symbol, ...f }, (field) => (field === 'exchange' ? field : `--${field}`));
@@ -36,7 +39,7 @@ export async function runRead(cfg: AppConfig, exchange: string, symbol: string, 
     const rows =
       format === 'parquet'
         ? await store.exportParquet(target, f.out!, startNs, endNs)
-        : await writeAtomically(f.out, (out) => writeRows(format, target.kind, store.stream(target, startNs, endNs), out));
+        : await startRows(store, read).then(({ batches }) => writeAtomically(f.out, (out) => writeRows(format, target.kind, batches, out)));
     if (rows === 0) process.stderr.write(`${(await noRowsNote(store, read)).note}\n`);
   } finally {
     await services.close();

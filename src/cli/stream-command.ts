@@ -5,6 +5,7 @@ import type { AppConfig } from '../config/app-config.ts';
 import { ValidationError } from '../domain/errors.ts';
 import type { LastSample, StreamRequest, StreamRunStatus } from '../domain/stream.ts';
 import { parseExchange, parseKind } from '../domain/target.ts';
+import { parseDurationMs } from '../domain/time.ts';
 import type { StreamResult } from '../workflows/stream.ts';
 import { asDaemonSees, localDaemon, openSession } from './temporal-session.ts';
 import { endStatus, setStatus, writeLine } from './terminal.ts';
@@ -14,6 +15,8 @@ export interface StreamFlags {
   span?: string;
   flushRows?: string;
   flushSecs?: string;
+  depth?: string;
+  snapshotInterval?: string;
   wait?: boolean;
   json?: boolean;
 }
@@ -27,13 +30,21 @@ function wholeNumber(v: string | undefined, flag: string, scale = 1): number | u
   return Number(v) * scale;
 }
 
+/** Request fields as this command's flags name them. */
+const FLAGS: Record<string, string> = { flushRows: '--flush-rows', flushMs: '--flush-secs', depth: '--depth', snapshotIntervalMs: '--snapshot-interval' };
+
 function streamRequest(exchange: string, symbol: string, f: StreamFlags): StreamRequest {
   const flushRows = wholeNumber(f.flushRows, '--flush-rows');
   const flushMs = wholeNumber(f.flushSecs, '--flush-secs', 1000);
+  const depth = wholeNumber(f.depth, '--depth');
+  // Seconds, or a duration as a job's snapshot_interval takes it (30s, 5m, 1h).
+  const snapshotIntervalMs = f.snapshotInterval === undefined ? undefined : /^\d+$/.test(f.snapshotInterval) ? wholeNumber(f.snapshotInterval, '--snapshot-interval', 1000) : parseDurationMs(f.snapshotInterval, '--snapshot-interval');
   return {
     target: { exchange: parseExchange(exchange), symbol, kind: parseKind(f.kind, '--kind'), ...(f.span && { span: f.span }) },
     ...(flushRows !== undefined && { flushRows }),
     ...(flushMs !== undefined && { flushMs }),
+    ...(depth !== undefined && { depth }),
+    ...(snapshotIntervalMs !== undefined && { snapshotIntervalMs }),
   };
 }
 
@@ -116,13 +127,23 @@ export function liveLine(s: StreamRunStatus): string {
 const price = (n: number | undefined) => (n === undefined ? '-' : n.toLocaleString('en-US'));
 const sampleText = (x: LastSample) => (x.price !== undefined ? `last ${price(x.price)}` : `bid ${price(x.bid)} ask ${price(x.ask)}`);
 
+/** Runs `fn`, naming a request field it refuses by this command's flag. */
+function asFlags<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof ValidationError && FLAGS[e.field]) throw new ValidationError(FLAGS[e.field]!, e.reason);
+    throw e;
+  }
+}
+
 /** The request as the venue answers it (symbol listed), before anything starts. */
 async function checkRequest(request: StreamRequest, cfg: AppConfig): Promise<StreamRequest> {
-  const [{ buildServices }, { shapeStream }] = await Promise.all([import('../services.ts'), import('../jobs/stream.ts')]);
+  const [{ buildServices }, { shapeStream }] = await Promise.all([import('../services.ts'), import('../jobs/stream-check.ts')]);
   const services = buildServices(cfg);
   try {
     const adapter = services.adapter(request.target.exchange, { interactive: true });
-    const shaped = shapeStream(request, adapter);
+    const shaped = asFlags(() => shapeStream(request, adapter));
     await adapter.checkSymbol(shaped.target.symbol);
     return shaped;
   } finally {

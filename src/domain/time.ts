@@ -123,3 +123,12 @@ function briefIso(ns: bigint): string {
 function normalizeOffset(z: string): string {
   return z.includes(':') ? z : `${z.slice(0, 3)}:${z.slice(3)}`;
 }
+
+const DURATION_UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** A duration written as a count and a unit ('30s', '15m', '1h', '1d'), in ms. */
+export function parseDurationMs(text: string, field: string): number {
+  const m = /^(\d{1,9})([smhd])$/.exec(text.trim());
+  if (!m) throw new ValidationError(field, `'${text}' is not a duration such as '30s', '15m', '1h', '1d'`);
+  return Number(m[1]) * DURATION_UNIT_MS[m[2] as keyof typeof DURATION_UNIT_MS];
+}

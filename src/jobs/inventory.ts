@@ -38,7 +38,10 @@ export interface DatasetInventory {
    * (data copied in, or written before the manifest had intervals): the parts' windows.
    */
   coverage: Partial<Record<CoverageSource | 'files', Interval[]>>;
-  /** Spans inside the covered range that hold no data; none for book snapshots, which are instants. */
+  /**
+   * Spans inside the covered range that hold no data. Books: the gaps between a stream's covered
+   * spans (outages, resyncs), where the book is not known; REST snapshots are instants, no span.
+   */
   holes: Hole[];
   /** Most rows the manifest ever saw in the dataset; more than `rows` means files went missing. */
   recordedRows: number | null;
@@ -96,7 +99,7 @@ function summaryOf(
     firstTs,
     lastTs,
     coverage: hasManifest ? manifest : filed.length > 0 ? { files: filed } : {},
-    holes: kind === 'book' ? [] : holesOf(kind, hasManifest ? unionOf(Object.values(manifest).flat()) : filed, filed),
+    holes: holesOf(kind, kind === 'book' ? (manifest?.ws ?? []) : hasManifest ? unionOf(Object.values(manifest).flat()) : filed, filed),
     recordedRows,
     jobs,
   };

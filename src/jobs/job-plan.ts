@@ -7,11 +7,13 @@ import type { CheckedBackfill } from '../domain/job.ts';
 import { NotFound, ValidationError } from '../domain/errors.ts';
 import { specVersion, triggerText, type JobSpec } from '../domain/job-spec.ts';
 import { datasetKind, type ExchangeName } from '../domain/target.ts';
-import { isoFromNs } from '../domain/time.ts';
+import type { StreamRequest } from '../domain/stream.ts';
+import { isoFromNs, parseDurationMs } from '../domain/time.ts';
 import type { ExchangeAdapter } from '../sources/adapter.ts';
 import { createAdapter } from '../sources/registry.ts';
 import { shapeBackfill } from './backfill-check.ts';
 import { configJobSpecs } from './job-specs.ts';
+import { shapeStream } from './stream-check.ts';
 
 const SCHEDULED = new Set(['interval', 'cron', 'once']);
 
@@ -25,6 +27,7 @@ export function desiredSchedules(adapterOf: AdapterOf, specs: readonly JobSpec[]
     ? [`${streams.length} stream job(s) not started: this dccd does not stream yet (${streams.map((s) => s.id).join(', ')})`]
     : [];
   for (const spec of specs) {
+    if (spec.operation === 'stream') streamJobRequest(adapterOf, spec);
     if (spec.operation !== 'backfill' || !SCHEDULED.has(spec.trigger.kind)) continue;
     const request = jobRequest(adapterOf, spec);
     desired.push({ spec, input: { specId: spec.id, specVersion: specVersion(spec), request }, summary: summaryOf(spec) });
@@ -49,6 +52,25 @@ export function jobRequest(adapterOf: AdapterOf, spec: JobSpec): CheckedBackfill
     );
   } catch (e) {
     if (e instanceof ValidationError) throw new ValidationError(`job ${spec.id}: ${e.field === 'startIfEmpty' ? 'start' : e.field}`, e.reason);
+    throw e;
+  }
+}
+
+/** A stream job's request, checked as `dccd stream` checks one: a book's depth and snapshot interval (a duration) included. */
+export function streamJobRequest(adapterOf: AdapterOf, spec: JobSpec): StreamRequest {
+  const { params } = spec;
+  try {
+    return shapeStream(
+      {
+        target: spec.target,
+        ...(params.depth !== undefined && { depth: params.depth }),
+        ...(params.snapshotInterval !== undefined && { snapshotIntervalMs: parseDurationMs(params.snapshotInterval, 'snapshotInterval') }),
+        specId: spec.id,
+      },
+      adapterOf(spec.target.exchange),
+    );
+  } catch (e) {
+    if (e instanceof ValidationError) throw new ValidationError(`job ${spec.id}: ${e.field === 'snapshotIntervalMs' ? 'snapshotInterval' : e.field}`, e.reason);
     throw e;
   }
 }

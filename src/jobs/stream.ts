@@ -1,33 +1,11 @@
-// The stream verb: check a request against the venue (shape, a stream the venue offers and
-// this dccd implements, flush settings, the symbol listed), then start its run. A bad request
-// starts nothing.
-import { NoCapability, ValidationError } from '../domain/errors.ts';
+// The stream verb: check a request (stream-check.ts, then the symbol listed at the venue),
+// then start its run. A bad request starts nothing.
 import type { StreamRequest } from '../domain/stream.ts';
-import { checkTarget, datasetKind, parseExchange, type Target } from '../domain/target.ts';
-import type { ExchangeAdapter } from '../sources/adapter.ts';
+import { parseExchange } from '../domain/target.ts';
 import type { Services } from '../services.ts';
 import type { StartedRun } from '../client/runs.ts';
 import { submitStream, type StreamTuning } from '../client/streams.ts';
-
-const MAX_FLUSH_ROWS = 1_000_000;
-const MAX_FLUSH_MS = 3_600_000;
-
-/** The checks that need no venue: target shape, the stream capability, flush settings. */
-export function shapeStream(req: StreamRequest, adapter: ExchangeAdapter): StreamRequest {
-  const shaped = checkTarget(req.target);
-  const target: Target = { ...shaped, symbol: adapter.parseSymbol(shaped.symbol) };
-  const cap = adapter.capabilities.stream[target.kind];
-  if (!cap) throw new NoCapability(target.exchange, `no live ${datasetKind(target)} stream`);
-  // Declared by the venue but not built yet in this dccd: say so rather than start a run that fails.
-  if (!adapter.streams?.[target.kind]) throw new NoCapability(target.exchange, `live ${datasetKind(target)} streams are not implemented in this dccd yet`);
-  if (target.kind === 'ohlc' && cap.spans && !cap.spans.includes(target.span!)) {
-    throw new NoCapability(target.exchange, `span '${target.span}' is not streamed (spans: ${cap.spans.join(', ')})`);
-  }
-  for (const [field, v, max] of [['flushRows', req.flushRows, MAX_FLUSH_ROWS], ['flushMs', req.flushMs, MAX_FLUSH_MS]] as const) {
-    if (v !== undefined && (!Number.isSafeInteger(v) || v < 1 || v > max)) throw new ValidationError(field, `must be a whole number from 1 to ${max}, got ${v}`);
-  }
-  return { target, ...(req.flushRows !== undefined && { flushRows: req.flushRows }), ...(req.flushMs !== undefined && { flushMs: req.flushMs }), ...(req.specId && { specId: req.specId }) };
-}
+import { shapeStream } from './stream-check.ts';
 
 /** Checks `req` with the venue and starts its run. */
 export async function startStream(services: Services, req: StreamRequest, tuning: StreamTuning = {}): Promise<StartedRun> {

@@ -59,6 +59,24 @@ export function collectBatch(kind: Kind, chunks: readonly DuckDBDataChunk[]): Co
   return { kind, length, columns };
 }
 
+/** Rows made in JS (a rebuilt book) as a batch, as a query over them would give it. */
+export function batchOf<K extends Kind>(kind: K, rows: readonly RowsByKind[K][]): ColumnBatch {
+  const length = rows.length;
+  const columns: ColumnData[] = KIND_COLUMNS[kind].map((col) => {
+    const c: ColumnData = { col, values: allocate(col.codec, length), valid: undefined, nullCount: 0 };
+    rows.forEach((row, i) => {
+      const v = (row as unknown as Record<string, unknown>)[col.prop];
+      if (v === null || v === undefined) markNull(c, i, length);
+      else if (col.codec === 'enum') c.values[i] = col.values.indexOf(v as string);
+      else if (col.codec === 'i64') c.values[i] = BigInt(v as number);
+      else if (col.codec === 'bool') c.values[i] = v ? 1 : 0;
+      else c.values[i] = v as never;
+    });
+    return c;
+  });
+  return { kind, length, columns };
+}
+
 // One loop per array type keeps each element store monomorphic.
 function copyVector(vector: DuckDBVector, c: ColumnData, offset: number, length: number): void {
   const n = vector.itemCount;

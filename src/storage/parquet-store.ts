@@ -9,7 +9,7 @@ import { DuckDBDataChunk, DuckDBVector, quotedIdentifier, quotedString } from '@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type * as arrow from 'apache-arrow';
 import { ValidationError } from '../domain/errors.ts';
-import type { AnyRow, RowsByKind } from '../domain/records.ts';
+import type { AnyRow, BookRow, RowsByKind } from '../domain/records.ts';
 import type { Kind, Target } from '../domain/target.ts';
 import { checkTarget, parseDatasetKind } from '../domain/target.ts';
 import { isoFromNs, nowNs } from '../domain/time.ts';
@@ -96,6 +96,11 @@ const TEMP_MIN_AGE_MS = 60_000;
 /** A reader lists parts, then opens them; a concurrent write may delete one in between. */
 const READ_ATTEMPTS = 3;
 const ALL_TIME: Window = { startNs: -(2n ** 63n), endNs: 2n ** 63n - 1n };
+/**
+ * A REST book snapshot is stamped when it was received, after the venue's state it holds; a
+ * streamed diff up to this long before that stamp may still come after it in seq.
+ */
+const SNAPSHOT_LAG_NS = 60n * 1_000_000_000n;
 /** Rows per batch a streamed read yields at most: its memory, whatever the range. */
 export const READ_BATCH_ROWS = 1 << 16;
 
@@ -347,6 +352,46 @@ export class ParquetStore {
   }
 
   /**
+   * What rebuilds a book at `atNs`: the rows of the last snapshot at or before it, and the diff
+   * rows after that snapshot (greater seq) up to `atNs` inclusive, in seq order; null when no
+   * snapshot precedes `atNs`. A snapshot without a seq (a part written before book streams)
+   * has no diffs: it is the book as it was fetched. Partitions are searched from `atNs` back.
+   */
+  async bookAt(target: Target & { kind: 'book' }, atNs: bigint): Promise<{ snapshot: BookRow[]; diffs: BookRow[] } | null> {
+    const t = checkTarget(target);
+    const dir = this.datasetPath(t);
+    await this.#ready();
+    const upTo: Window = { startNs: ALL_TIME.startNs, endNs: atNs + 1n };
+    const partitions = (await listPartitions(dir, upTo)).reverse();
+    return this.#engine.use((conn) =>
+      retryVanished(async () => {
+        for (const partition of partitions) {
+          const window = intersect(partition, upTo)!;
+          const found = await this.#bookRows(conn, t, window, `coalesce(is_snapshot, true)`, 'ts DESC, seq DESC NULLS LAST LIMIT 1');
+          const last = found[0];
+          if (!last) continue;
+          const at = { startNs: last.ts, endNs: last.ts + 1n };
+          const seqIs = last.seq === null ? 'seq IS NULL' : `seq = ${last.seq}`;
+          const snapshot = await this.#bookRows(conn, t, at, `coalesce(is_snapshot, true) AND ${seqIs}`, 'side, level, price');
+          if (last.seq === null) return { snapshot, diffs: [] };
+          const after = { startNs: last.ts - SNAPSHOT_LAG_NS, endNs: atNs + 1n };
+          return { snapshot, diffs: await this.#bookRows(conn, t, after, `NOT is_snapshot AND seq > ${last.seq}`, 'seq, ts, side, price') };
+        }
+        return null;
+      }),
+    );
+  }
+
+  /** Book rows of `window` (merged as a read merges them) that meet `cond`, ordered by `order`. */
+  async #bookRows(conn: DuckDBConnection, t: Target, window: Window, cond: string, order: string): Promise<BookRow[]> {
+    const parts = await listParts(this.datasetPath(t), window);
+    const where = `${tsWithin(window)} AND ${cond}`;
+    const source = await this.#sourceSql(conn, 'book', parts, tsWithin(window));
+    const result = await conn.run(`SELECT ${readSelectSql('book')} FROM ${source} WHERE ${where} ORDER BY ${order}`);
+    return toRows(collectBatch('book', Array.from({ length: result.chunkCount }, (_, k) => result.getChunk(k))) as ColumnBatch & { kind: 'book' });
+  }
+
+  /**
    * Removes temp files left by interrupted writes (run at start-up); returns how many.
    * A file whose writer (a process of this host, named in the file) is dead goes at once;
    * any other only when older than `minAgeMs`, since its writer may still be at work.
@@ -541,7 +586,7 @@ export class ParquetStore {
         const there = await footerOf(conn, path);
         if (BigInt(there[KV.writtenNs] ?? '0') >= rank) continue;
       }
-      const select = `SELECT ${fileColumnsSql(kind)} FROM ${readParquet([p.path])} WHERE ${tsWithin(w)}`;
+      const select = `SELECT ${fileColumnsSql(kind)} FROM ${readParquet(kind, [p.path])} WHERE ${tsWithin(w)}`;
       await this.#writePart(conn, select, path, { ...kv, [KV.timezone]: 'UTC', [KV.range]: rangeJson(w) });
     }
   }
@@ -639,7 +684,7 @@ export class ParquetStore {
     const flushes = await this.#streamOrder(conn, parts.filter((p) => p.stream));
     const ranks = flushes.map((path, i) => `(${quotedString(path)}, ${i + 1})`).join(', ');
     const branches = [
-      `SELECT ${cols}, r.dccd_rank FROM ${readParquet(flushes, ', filename = true')} JOIN (VALUES ${ranks}) r(filename, dccd_rank) USING (filename)${filter}`,
+      `SELECT ${cols}, r.dccd_rank FROM ${readParquet(kind, flushes, ', filename = true')} JOIN (VALUES ${ranks}) r(filename, dccd_rank) USING (filename)${filter}`,
     ];
     if (rest.length > 0) branches.unshift(`SELECT ${cols}, NULL::BIGINT AS dccd_rank FROM ${await this.#rankedSourceSql(conn, kind, rest)}${filter}`);
     return (
@@ -661,17 +706,17 @@ export class ParquetStore {
   /** Parts of which none is a stream part overlapping another: disjoint, or REST parts settled by rank. */
   async #rankedSourceSql(conn: DuckDBConnection, kind: Kind, parts: readonly PartFile[]): Promise<string> {
     const cols = fileColumnsSql(kind);
-    if (!hasOverlap(parts)) return `(SELECT ${cols} FROM ${readParquet(parts.map((p) => p.path))})`;
+    if (!hasOverlap(parts)) return `(SELECT ${cols} FROM ${readParquet(kind, parts.map((p) => p.path))})`;
     const ranks = await ranksOf(conn, parts.map((p) => p.path));
     const selects: string[] = [];
     const whole: string[] = [];
     for (const { part, windows } of visibleWindows(parts.map((p) => ({ ...p, rank: ranks.get(p.path) ?? 0n })))) {
       if (windows.length === 1 && windows[0]!.startNs === part.startNs && windows[0]!.endNs === part.endNs) whole.push(part.path);
       else if (windows.length > 0) {
-        selects.push(`SELECT ${cols} FROM ${readParquet([part.path])} WHERE ${windows.map((w) => `(${tsWithin(w)})`).join(' OR ')}`);
+        selects.push(`SELECT ${cols} FROM ${readParquet(kind, [part.path])} WHERE ${windows.map((w) => `(${tsWithin(w)})`).join(' OR ')}`);
       }
     }
-    if (whole.length > 0) selects.push(`SELECT ${cols} FROM ${readParquet(whole)}`);
+    if (whole.length > 0) selects.push(`SELECT ${cols} FROM ${readParquet(kind, whole)}`);
     return `(${selects.join(' UNION ALL ')})`;
   }
 
@@ -719,8 +764,16 @@ function copySql(select: string, path: string, kv: Record<string, string>): stri
   return `COPY (${select}) TO ${quotedString(path)} (${COPY_OPTIONS}, KV_METADATA {${kvSql}})`;
 }
 
-const readParquet = (paths: readonly string[], options = ''): string =>
-  `read_parquet([${paths.map((p) => quotedString(p)).join(', ')}], hive_partitioning = false${options})`;
+/**
+ * The rows of `paths` as a FROM source. Book parts written before book streams lack the seq
+ * and is_snapshot columns: book files are read by column name, and a column no file has is
+ * null (a union with the kind's empty source), so old and new parts read as one.
+ */
+function readParquet(kind: Kind, paths: readonly string[], options = ''): string {
+  const files = `[${paths.map((p) => quotedString(p)).join(', ')}]`;
+  if (kind !== 'book') return `read_parquet(${files}, hive_partitioning = false${options})`;
+  return `(SELECT * FROM ${emptySourceSql(kind)} UNION ALL BY NAME SELECT * FROM read_parquet(${files}, hive_partitioning = false, union_by_name = true${options}))`;
+}
 
 const sortedUnique = (kind: Kind, rows: readonly AnyRow[]): boolean => (isSortedUnique[kind] as (r: readonly AnyRow[]) => boolean)(rows);
 

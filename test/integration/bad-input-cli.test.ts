@@ -36,6 +36,8 @@ const BASE_ENV: NodeJS.ProcessEnv = { TEMPORAL_ADDRESS: '', DATABASE_URL: '', DC
 const OHLC_1H = ['binance', 'BTCUSDT', '--kind', 'ohlc', '--span', '1h'];
 const read = (...args: string[]) => ['read', ...OHLC_1H, ...args];
 const backfill = (...args: string[]) => ['backfill', ...OHLC_1H, ...args];
+const BOOK_STREAM = ['stream', 'binance', 'BTCUSDT', '--kind', 'book'];
+const BOOK_READ = ['read', 'binance', 'BTCUSDT', '--kind', 'book'];
 
 interface Case {
   args: string[];
@@ -130,7 +132,19 @@ const CASES: Record<string, Case> = {
     code: 2,
   },
 
-  // 6. sim
+  // 6. book streams and a book at one instant
+  'a book stream deeper than the venue serves': { args: [...BOOK_STREAM, '--depth', '6000'], line: 'error: --depth: must be a whole number from 1 to 5000 levels, got 6000' },
+  'a depth for a trades stream': { args: ['stream', 'binance', 'BTCUSDT', '--kind', 'trades', '--depth', '5'], line: 'error: --depth: only applies to kind book, not trades' },
+  'a snapshot interval that is no duration': { args: [...BOOK_STREAM, '--snapshot-interval', '5x'], line: "error: --snapshot-interval: '5x' is not a duration such as '30s', '15m', '1h', '1d'" },
+  'a snapshot interval under a second': { args: [...BOOK_STREAM, '--snapshot-interval', '500ms'], line: "error: --snapshot-interval: '500ms' is not a duration such as '30s', '15m', '1h', '1d'" },
+  'a snapshot interval over a day': { args: [...BOOK_STREAM, '--snapshot-interval', '2d'], line: 'error: --snapshot-interval: must be a whole number from 1000 to 86400000 ms, got 172800000' },
+  'read --at of candles': { args: read('--at', '2024-01-01'), line: 'error: --at: only applies to kind book, not ohlc-1h' },
+  'read --at with --start': { args: [...BOOK_READ, '--at', '2024-01-01', '--start', '2024-01-01'], line: 'error: --at: reads the book at one instant: leave out --start' },
+  'read --depth without --at': { args: [...BOOK_READ, '--depth', '3'], line: 'error: --depth: only applies with --at (a book at one instant)' },
+  'read --at --depth not a number': { args: [...BOOK_READ, '--at', '2024-01-01', '--depth', 'x'], line: "error: --depth: 'x' is not a whole number of levels from 1 to 100000" },
+  'read --at as parquet': { args: [...BOOK_READ, '--at', '2024-01-01', '--format', 'parquet', '--out', 'x.parquet'], line: 'error: --format: parquet is for ranges; a book at one instant (--at) is read as csv, json, jsonl, arrow' },
+
+  // 7. sim
   'sim --port out of range': { args: ['sim', '--port', '70000'], line: "error: --port: '70000' is not a port (0–65535)" },
   'sim --port not a number': { args: ['sim', '--port', 'abc'], line: "error: --port: 'abc' is not a port (0–65535)" },
 };

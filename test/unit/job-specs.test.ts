@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseConfig } from '../../src/config/load-config.ts';
 import { specId, specVersion } from '../../src/domain/job-spec.ts';
-import { checkConfigJobs, summaryOf } from '../../src/jobs/job-plan.ts';
+import { checkConfigJobs, offlineAdapters, streamJobRequest, summaryOf } from '../../src/jobs/job-plan.ts';
 
 const jobsOf = (jobs: unknown[]) => checkConfigJobs(parseConfig({ jobs }));
 const problem = (fn: () => unknown): string => {
@@ -61,4 +61,15 @@ test('two entries for one dataset, a symbol the venue cannot read, a start in th
   assert.match(problem(() => jobsOf([{ ...one, symbol: 'BTC*USDT' }])), /^jobs\[0\]\.symbol: /);
   assert.match(problem(() => jobsOf([{ ...one, start: '2200-01-01', schedule: { every: '1h' } }])), /^job backfill:binance:BTC-USDT:trades: start: .* is in the future$/);
   assert.match(problem(() => jobsOf([{ ...one, exchange: 'kraken' }])), /^kraken: not implemented yet/);
+});
+
+test('a book stream job takes a depth and a snapshot interval, checked as dccd stream checks them', () => {
+  const book = { operation: 'stream', exchange: 'binance', symbol: 'BTC/USDT', kind: 'book' };
+  const [spec] = jobsOf([{ ...book, depth: 50, snapshotInterval: '5m' }]);
+  assert.equal(spec!.id, 'stream:binance:BTC-USDT:book');
+  assert.deepEqual(spec!.params, { start: 'last', depth: 50, snapshotInterval: '5m' });
+  assert.deepEqual(streamJobRequest(offlineAdapters(), spec!), { target: spec!.target, depth: 50, snapshotIntervalMs: 300_000, specId: spec!.id });
+  assert.equal(problem(() => jobsOf([{ ...book, depth: 6000 }])), 'job stream:binance:BTC-USDT:book: depth: must be a whole number from 1 to 5000 levels, got 6000');
+  assert.equal(problem(() => jobsOf([{ ...book, snapshotInterval: '2d' }])), 'job stream:binance:BTC-USDT:book: snapshotInterval: must be a whole number from 1000 to 86400000 ms, got 172800000');
+  assert.equal(problem(() => jobsOf([{ ...book, kind: 'trades', depth: 5 }])), 'job stream:binance:BTC-USDT:trades: depth: only applies to kind book, not trades');
 });

@@ -5,7 +5,7 @@
 import { PassThrough, type Readable } from 'node:stream';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { NotFound } from '../../domain/errors.ts';
+import { NotFound, ValidationError } from '../../domain/errors.ts';
 import { datasetKind, KINDS, symbolSlug } from '../../domain/target.ts';
 import { isoFromNs } from '../../domain/time.ts';
 import { checkRead, noRowsNote, READ_FORMATS, startRows, type CheckedRead, type ReadFormat } from '../../jobs/read.ts';
@@ -20,6 +20,8 @@ const ReadQuery = z.strictObject({
   span: z.string().max(8).optional(),
   start: z.string().max(40).optional(),
   end: z.string().max(40).optional(),
+  at: z.string().max(40).optional().describe('kind book: the book at this instant (the levels of the last snapshot at or before it, with the diffs after it applied), instead of a range'),
+  depth: z.string().max(7).optional().describe('with at: levels per side at most'),
   format: z.enum(READ_FORMATS).default('json'),
 });
 
@@ -32,10 +34,10 @@ const MEDIA_TYPES: Record<ReadFormat, string> = {
 };
 const EXTENSIONS: Record<ReadFormat, string> = { csv: 'csv', json: 'json', jsonl: 'jsonl', arrow: 'arrows', parquet: 'parquet' };
 
-/** binance_BTC-USDT_ohlc-1m_2024-01-01T000000Z_2024-01-02T000000Z.csv: the dataset and the bounds asked for. */
+/** binance_BTC-USDT_ohlc-1m_2024-01-01T000000Z_2024-01-02T000000Z.csv: the dataset and the bounds (or the instant) asked for. */
 function fileName(r: CheckedRead, format: ReadFormat): string {
   const instant = (ns: bigint) => isoFromNs(ns).replace(/\.?0+Z$/, 'Z').replaceAll(':', '');
-  const bounds = [r.startNs, r.endNs].filter((ns) => ns !== undefined).map(instant);
+  const bounds = [r.startNs, r.endNs, r.at?.ns].filter((ns) => ns !== undefined).map(instant);
   return `${[r.target.exchange, symbolSlug(r.target.symbol), datasetKind(r.target), ...bounds].join('_')}.${EXTENSIONS[format]}`;
 }
 
@@ -43,7 +45,9 @@ const DESCRIPTION = `Rows of [start, end) (either bound optional; a date, an ISO
 json (one array of objects), jsonl (one object a line), csv, arrow (an Arrow IPC stream, ts as Timestamp(ns)) or parquet.
 In json, jsonl and csv, ts is ISO text and ts_ns its ns; in json and jsonl ns and int64 values are strings, so nothing
 loses precision. A range with no rows is an empty answer (200) with the reason in the X-Dccd-Note header; a dataset
-with nothing stored is 404.`;
+with nothing stored is 404. With \`at\` (books), the rows are the book's levels at that instant (side, level from 0 = best,
+price, amount), each with the ts and seq of the last update applied; no snapshot at or before it is a 400 naming \`at\`,
+and parquet is not offered for it.`;
 
 export const readRoutes: FastifyPluginAsyncZod<{ services: Services }> = async (app, { services }) => {
   app.get(
@@ -52,6 +56,7 @@ export const readRoutes: FastifyPluginAsyncZod<{ services: Services }> = async (
     async (req, reply) => {
       const { format, ...request } = req.query;
       const read = checkRead((name) => services.adapter(name), request);
+      if (read.at && format === 'parquet') throw new ValidationError('format', 'parquet is for ranges; a book at one instant (at) is read as csv, json, jsonl or arrow');
       const store = services.store;
       const { target, startNs, endNs } = read;
       // An empty answer says why; a dataset with nothing stored is not found.
