@@ -3,7 +3,7 @@
 // stream this command hosts (it flushes what it received); a daemon's stream goes on.
 import type { AppConfig } from '../config/app-config.ts';
 import { ValidationError } from '../domain/errors.ts';
-import type { LastSample, StreamRequest, StreamRunStatus } from '../domain/stream.ts';
+import type { LastSample, StreamRequest, StreamStatus } from '../domain/stream.ts';
 import { parseExchange, parseKind } from '../domain/target.ts';
 import type { StreamResult } from '../workflows/stream.ts';
 import { asDaemonSees, localDaemon, openSession } from './temporal-session.ts';
@@ -106,7 +106,7 @@ export const streamSummary = (r: StreamResult): string =>
   `${r.state}: ${r.rowsWritten.toLocaleString('en-US')} rows, ${r.reconnects} reconnects, ${r.gapsTotal} gaps  run ${r.runId}`;
 
 /** `12,345 rows  104/s  last 43,012.5 at 12:00:01  2 reconnects  1 gap (healed)`; a book shows its best bid and ask. */
-export function liveLine(s: StreamRunStatus): string {
+export function liveLine(s: StreamStatus & { state: string }): string {
   const sample = s.lastSample ? `  ${sampleText(s.lastSample)} at ${s.lastSample.ts.slice(11, 19)}` : '  waiting for the first row';
   const healed = s.gaps.filter((g) => g.state === 'healed').length;
   const gaps = s.gapsTotal === 0 ? '0 gaps' : `${s.gapsTotal} gap${s.gapsTotal === 1 ? '' : 's'} (${healed === s.gaps.length ? 'healed' : `${s.gaps.length - healed} open`})`;

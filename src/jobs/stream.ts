@@ -2,15 +2,13 @@
 // this dccd implements, flush settings, the symbol listed), then start its run. A bad request
 // starts nothing.
 import { NoCapability, ValidationError } from '../domain/errors.ts';
-import type { StreamRequest } from '../domain/stream.ts';
+import { MAX_FLUSH_MS, MAX_FLUSH_ROWS, type StreamRequest } from '../domain/stream.ts';
 import { checkTarget, datasetKind, parseExchange, type Target } from '../domain/target.ts';
 import type { ExchangeAdapter } from '../sources/adapter.ts';
 import type { Services } from '../services.ts';
 import type { StartedRun } from '../client/runs.ts';
-import { submitStream, type StreamTuning } from '../client/streams.ts';
-
-const MAX_FLUSH_ROWS = 1_000_000;
-const MAX_FLUSH_MS = 3_600_000;
+import type { StreamTuning } from '../client/streams.ts';
+import { streamedKinds } from './capabilities.ts';
 
 /** The checks that need no venue: target shape, the stream capability, flush settings. */
 export function shapeStream(req: StreamRequest, adapter: ExchangeAdapter): StreamRequest {
@@ -19,14 +17,17 @@ export function shapeStream(req: StreamRequest, adapter: ExchangeAdapter): Strea
   const cap = adapter.capabilities.stream[target.kind];
   if (!cap) throw new NoCapability(target.exchange, `no live ${datasetKind(target)} stream`);
   // Declared by the venue but not built yet in this dccd: say so rather than start a run that fails.
-  if (!adapter.streams?.[target.kind]) throw new NoCapability(target.exchange, `live ${datasetKind(target)} streams are not implemented in this dccd yet`);
+  const built = streamedKinds(adapter);
+  if (!built.includes(target.kind)) {
+    throw new NoCapability(target.exchange, `live ${datasetKind(target)} streams are not implemented in this dccd yet (${built.length ? `it streams ${built.join(', ')}` : 'it streams nothing from this venue'})`);
+  }
   if (target.kind === 'ohlc' && cap.spans && !cap.spans.includes(target.span!)) {
     throw new NoCapability(target.exchange, `span '${target.span}' is not streamed (spans: ${cap.spans.join(', ')})`);
   }
   for (const [field, v, max] of [['flushRows', req.flushRows, MAX_FLUSH_ROWS], ['flushMs', req.flushMs, MAX_FLUSH_MS]] as const) {
     if (v !== undefined && (!Number.isSafeInteger(v) || v < 1 || v > max)) throw new ValidationError(field, `must be a whole number from 1 to ${max}, got ${v}`);
   }
-  return { target, ...(req.flushRows !== undefined && { flushRows: req.flushRows }), ...(req.flushMs !== undefined && { flushMs: req.flushMs }), ...(req.specId && { specId: req.specId }) };
+  return { target, ...(req.flushRows !== undefined && { flushRows: req.flushRows }), ...(req.flushMs !== undefined && { flushMs: req.flushMs }), ...(req.specId && { specId: req.specId }), ...(req.specVersion && { specVersion: req.specVersion }) };
 }
 
 /** Checks `req` with the venue and starts its run. */
@@ -35,5 +36,7 @@ export async function startStream(services: Services, req: StreamRequest, tuning
   const adapter = services.adapter(exchange, { interactive: true });
   const request = shapeStream({ ...req, target: { ...req.target, exchange } }, adapter);
   await adapter.checkSymbol(request.target.symbol);
+  // Loaded here: checking a stream job (dccd validate) loads no Temporal code.
+  const { submitStream } = await import('../client/streams.ts');
   return submitStream(services, request, tuning);
 }

@@ -62,3 +62,25 @@ test('two entries for one dataset, a symbol the venue cannot read, a start in th
   assert.match(problem(() => jobsOf([{ ...one, start: '2200-01-01', schedule: { every: '1h' } }])), /^job backfill:binance:BTC-USDT:trades: start: .* is in the future$/);
   assert.match(problem(() => jobsOf([{ ...one, exchange: 'kraken' }])), /^kraken: not implemented yet/);
 });
+
+test('a stream job takes flush settings, which are part of its version; a backfill does not take them', () => {
+  const one = { operation: 'stream', exchange: 'binance', symbol: 'BTC/USDT', kind: 'trades' };
+  const [plain] = jobsOf([one]);
+  const [tuned] = jobsOf([{ ...one, flushRows: 500, flushInterval: '5s' }]);
+  assert.deepEqual(tuned!.params, { start: 'last', flushRows: 500, flushInterval: '5s' });
+  assert.notEqual(specVersion(plain!), specVersion(tuned!), 'new flush settings are a new version: its stream restarts');
+  assert.equal(summaryOf(tuned!), 'stream binance BTC/USDT trades supervised, flushed every 500 rows or 5s');
+  assert.equal(summaryOf(plain!), 'stream binance BTC/USDT trades supervised, flushed every 1000 rows or 10s');
+  assert.equal(problem(() => jobsOf([{ ...one, kind: 'trades', operation: 'backfill', flushRows: 10 }])), 'config: jobs[0].flushRows: only applies to operation stream');
+  assert.match(problem(() => jobsOf([{ ...one, flushInterval: '2h' }])), /^config: jobs\[0\]\.flushInterval: '2h' is not from 1s to 1h/);
+  assert.match(problem(() => jobsOf([{ ...one, flushRows: 0 }])), /^config: jobs\[0\]\.flushRows: /);
+});
+
+test('a stream job of a kind this dccd does not stream is refused, naming the job and why, even disabled or manual', () => {
+  const book = { operation: 'stream', exchange: 'binance', symbol: 'BTC/USDT', kind: 'book' };
+  const why = "binance: live book streams are not implemented in this dccd yet (it streams trades); job stream:binance:BTC-USDT:book cannot run";
+  assert.equal(problem(() => jobsOf([book])), why);
+  assert.equal(problem(() => jobsOf([{ ...book, enabled: false }])), why);
+  assert.equal(problem(() => jobsOf([{ ...book, schedule: 'manual' }])), why);
+  assert.match(problem(() => jobsOf([{ ...book, kind: 'ohlc', span: '1m' }])), /^binance: live ohlc-1m streams are not implemented in this dccd yet \(it streams trades\); job stream:binance:BTC-USDT:ohlc-1m cannot run$/);
+});
