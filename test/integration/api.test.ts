@@ -195,7 +195,7 @@ test('the OpenAPI document describes every route', async () => {
   const exchanges = (await app.inject({ url: '/api/exchanges' })).json().exchanges;
   const binance = exchanges.find((e: { name: string }) => e.name === 'binance');
   assert.equal(binance.implemented, true);
-  assert.deepEqual(Object.keys(binance.capabilities.stream), ['trades'], 'live streams: only those this dccd runs');
+  assert.deepEqual(Object.keys(binance.capabilities.stream), ['ohlc', 'trades'], 'live streams: only those this dccd runs');
 });
 
 /** Reads server-sent events from `url` until `stop` says so; returns them in order. */

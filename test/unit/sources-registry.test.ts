@@ -41,8 +41,8 @@ test('binance declares 1000-row pages of klines and aggregate trades, and books 
 
 test('the capability table lists the live streams this dccd runs: the kinds the adapter streams, not every kind the venue offers', () => {
   const adapter = createAdapter('binance');
-  assert.deepEqual(streamedKinds(adapter), ['trades']);
+  assert.deepEqual(streamedKinds(adapter), ['ohlc', 'trades']);
   const served = servedCapabilities(adapter);
-  assert.deepEqual(Object.keys(served.stream), ['trades']);
+  assert.deepEqual(Object.keys(served.stream), ['ohlc', 'trades']);
   assert.deepEqual(served.backfill, adapter.capabilities.backfill, 'history as the venue declares it');
 });
