@@ -1,7 +1,9 @@
 // `npm test`: builds dist/ when the sources changed since the last build (the CLI tests run
 // bin/dccd.js as users do, which runs the build), starts one in-memory Temporal dev server
 // for the whole run (tests read its address from DCCD_TEST_TEMPORAL_ADDRESS), runs every test
-// file with Node's test runner, then stops the server. Extra arguments are passed to the
+// file with Node's test runner, two files at a time (each has its own namespace, task queue,
+// data folder and database schema; most of a file's time is spent waiting on streams and
+// workflows), then stops the server. Extra arguments are passed to the
 // runner (e.g. a file list).
 import { execFileSync, spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
@@ -23,7 +25,7 @@ const testFiles = files.length
 
 if (!buildIsCurrent()) execFileSync('npm', ['run', 'build'], { cwd: PROJECT_ROOT, stdio: 'inherit' });
 const server = await startEmbeddedServer({ port: await freePort() });
-const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', ...flags, ...testFiles], {
+const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...flags, ...testFiles], {
   cwd: PROJECT_ROOT,
   stdio: 'inherit',
   env: { ...process.env, DCCD_TEST_TEMPORAL_ADDRESS: server.address },

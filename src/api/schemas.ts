@@ -18,6 +18,26 @@ export const errors = { 400: ErrorBody, 404: ErrorBody, 409: ErrorBody, 422: Err
 
 export const Target = z.object({ exchange: ExchangeName, symbol: z.string(), kind: z.enum(KINDS), span: z.string().optional() });
 
+/** A stream's liveness: counters over the run, and the latest of what it saw. */
+export const StreamLive = z.object({
+  rowsWritten: z.number(),
+  lastTs: z.string().nullable(),
+  lastSample: z.object({ price: z.number().optional(), bid: z.number().optional(), ask: z.number().optional(), ts: z.string(), receivedAt: z.string() }).nullable(),
+  reconnects: z.number(),
+  gapsTotal: z.number(),
+  gaps: z.array(
+    z.object({
+      afterNs: z.string().nullable(),
+      beforeNs: z.string(),
+      missingIds: z.object({ from: z.string(), to: z.string() }).optional(),
+      reason: z.string(),
+      state: z.enum(['healed', 'open']),
+      at: z.string(),
+    }),
+  ),
+  rate: z.number(),
+});
+
 export const JobRun = z.object({
   runId: z.string(),
   workflowId: z.string(),
@@ -31,24 +51,5 @@ export const JobRun = z.object({
   error: z.string().nullable(),
   progress: z.object({ done: z.number(), total: z.number(), unit: z.literal('windows'), rows: z.number() }).nullable(),
   logTail: z.array(z.string()),
-  live: z
-    .object({
-      rowsWritten: z.number(),
-      lastTs: z.string().nullable(),
-      lastSample: z.object({ price: z.number().optional(), bid: z.number().optional(), ask: z.number().optional(), ts: z.string(), receivedAt: z.string() }).nullable(),
-      reconnects: z.number(),
-      gapsTotal: z.number(),
-      gaps: z.array(
-        z.object({
-          afterNs: z.string().nullable(),
-          beforeNs: z.string(),
-          missingIds: z.object({ from: z.string(), to: z.string() }).optional(),
-          reason: z.string(),
-          state: z.enum(['healed', 'open']),
-          at: z.string(),
-        }),
-      ),
-      rate: z.number(),
-    })
-    .optional(),
+  live: StreamLive.optional(),
 });

@@ -19,6 +19,7 @@ import { jobRoutes } from './routes/jobs.ts';
 import { readRoutes } from './routes/read.ts';
 import { runRoutes } from './routes/runs.ts';
 import { scheduleRoutes } from './routes/schedules.ts';
+import { streamRoutes } from './routes/streams.ts';
 
 /** Requests are small JSON documents; anything larger is refused before it is read. */
 const BODY_LIMIT_BYTES = 64 * 1024;
@@ -66,10 +67,12 @@ export async function buildApi(o: ApiOptions): Promise<FastifyInstance> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   const services = o.services;
+  const jobs = () => o.jobs?.specs() ?? checkConfigJobs(services.config);
   await app.register(healthRoutes, { services, localWorker: o.localWorker });
   await app.register(runRoutes, { services });
   await app.register(jobRoutes, { services, store: o.jobs });
-  await app.register(inventoryRoutes, { services, jobs: () => o.jobs?.specs() ?? checkConfigJobs(services.config) });
+  await app.register(inventoryRoutes, { services, jobs });
+  await app.register(streamRoutes, { services, jobs });
   await app.register(scheduleRoutes, { services });
   await app.register(exchangeRoutes, { services });
   await app.register(eventRoutes, { services });

@@ -47,7 +47,7 @@ Examples:
   dccd backfill binance BTCUSDT --kind ohlc --span 1m --start 2024-01-01 --end 2024-03-01 --wait
   dccd read binance BTCUSDT --kind ohlc --span 1m --start 2024-02-01 --format csv
   dccd validate --config dccd.yml              check a config file
-  dccd jobs apply                              turn the config's jobs into Temporal Schedules
+  dccd jobs apply                              turn the config's jobs into Temporal Schedules and streams
   TEMPORAL_ADDRESS=temporal:7233 dccd worker   one worker against a Temporal cluster
 `,
   );
@@ -151,7 +151,7 @@ Examples:
 
 program
   .command('stream')
-  .description('record a dataset live (a stream run, one per dataset); Binance trades, candles and books today')
+  .description('record a dataset live (a stream run, one per dataset; a supervised stream job keeps one running); Binance trades, candles and books today')
   .argument('<exchange>', 'e.g. binance')
   .argument('<symbol>', 'BTCUSDT, BTC/USDT or BTC-USDT')
   .requiredOption('-k, --kind <kind>', 'trades, ohlc (candles, stored once closed) or book (snapshots and the diffs between them)')
@@ -181,6 +181,16 @@ Examples:
   .action(async (exchange: string, symbol: string, o: StreamFlags) => {
     const { runStream } = await import('./stream-command.ts');
     process.exitCode = await runStream(await config(), exchange, symbol, o, COMMAND_LINE);
+  });
+
+program
+  .command('streams')
+  .description("list the streams: each one running and each supervised job's (running or not), with rows, rate, last price, reconnects and gaps")
+  .option('--json', 'print them as JSON, as GET /api/streams answers')
+  .addHelpText('after', '\nExamples:\n  dccd streams\n  dccd stop stream/binance/trades/BTC-USDT')
+  .action(async (o: { json?: boolean }) => {
+    const { runStreams } = await import('./streams-command.ts');
+    await runStreams(await config(), o, COMMAND_LINE);
   });
 
 const runs = program
@@ -224,7 +234,7 @@ jobs
   });
 jobs
   .command('apply')
-  .description("make the Temporal Schedules match the config's jobs (dccd start does this too); changes only what changed")
+  .description("make the Temporal Schedules and supervised streams match the config's jobs (dccd start does this too); changes only what changed")
   .addHelpText('after', '\nExample:\n  dccd jobs apply --config dccd.yml')
   .action(async () => {
     const { runJobsApply } = await import('./schedules-command.ts');

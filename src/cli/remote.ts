@@ -7,6 +7,7 @@ import { DccdClient } from '../client/http-client.ts';
 import type { RunEvent } from '../client/run-events.ts';
 import type { RunFilter, RunPage } from '../client/run-list.ts';
 import type { DccdSchedule, ScheduleAction } from '../client/schedules.ts';
+import type { StreamEntry } from '../client/stream-runs.ts';
 import type { JobRun } from '../domain/job-run.ts';
 import type { JobRunStart } from '../jobs/run-job.ts';
 import { localDaemon, openSession } from './temporal-session.ts';
@@ -15,6 +16,8 @@ export interface RunsApi {
   listRuns(f: RunFilter): Promise<RunPage>;
   getRun(id: string): Promise<JobRun>;
   runEvents(id: string, signal?: AbortSignal): AsyncGenerator<RunEvent>;
+  /** Through the daemon, its jobs' streams; directly, this command's config's. */
+  listStreams(): Promise<StreamEntry[]>;
   listSchedules(): Promise<DccdSchedule[]>;
   scheduleAction(id: string, action: ScheduleAction): Promise<void>;
   /** Through the daemon, one of its jobs; directly, one of this command's config. */
@@ -30,9 +33,10 @@ export async function withRunsApi<T>(cfg: AppConfig, command: string, fn: (api: 
   const daemon = await localDaemon(cfg);
   if (daemon?.apiUrl) return fn(new DccdClient(daemon.apiUrl, { token: cfg.api.token }), { hosted: false });
   const session = await openSession(cfg, { worker: false }, command);
-  const [{ getRun, listRuns }, { runEvents }, schedules, { checkConfigJobs, jobById }, { runJobNow }] = await Promise.all([
+  const [{ getRun, listRuns }, { runEvents }, { listStreams }, schedules, { checkConfigJobs, jobById }, { runJobNow }] = await Promise.all([
     import('../client/run-list.ts'),
     import('../client/run-events.ts'),
+    import('../client/stream-runs.ts'),
     import('../client/schedules.ts'),
     import('../jobs/job-plan.ts'),
     import('../jobs/run-job.ts'),
@@ -44,6 +48,7 @@ export async function withRunsApi<T>(cfg: AppConfig, command: string, fn: (api: 
         listRuns: (f) => listRuns(s, f),
         getRun: (id) => getRun(s, id),
         runEvents: (id, signal) => runEvents(s, id, signal ?? new AbortController().signal),
+        listStreams: () => listStreams(s, checkConfigJobs(cfg)),
         listSchedules: () => schedules.listSchedules(s),
         scheduleAction: (id, action) => schedules.scheduleAction(s, id, action, command),
         runJob: (specId) => runJobNow(s, jobById(checkConfigJobs(cfg), specId)),

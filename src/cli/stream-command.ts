@@ -3,9 +3,9 @@
 // stream this command hosts (it flushes what it received); a daemon's stream goes on.
 import type { AppConfig } from '../config/app-config.ts';
 import { ValidationError } from '../domain/errors.ts';
-import type { LastSample, StreamRequest, StreamRunStatus } from '../domain/stream.ts';
+import type { LastSample, StreamRequest, StreamStatus } from '../domain/stream.ts';
 import { parseExchange, parseKind } from '../domain/target.ts';
-import { parseDurationMs } from '../domain/time.ts';
+import { durationMs } from '../domain/time.ts';
 import type { StreamResult } from '../workflows/stream.ts';
 import { asDaemonSees, localDaemon, openSession } from './temporal-session.ts';
 import { endStatus, setStatus, writeLine } from './terminal.ts';
@@ -30,6 +30,12 @@ function wholeNumber(v: string | undefined, flag: string, scale = 1): number | u
   return Number(v) * scale;
 }
 
+function duration(v: string, flag: string): number {
+  const ms = durationMs(v);
+  if (ms === undefined) throw new ValidationError(flag, `'${v}' is not a duration such as '30s', '15m', '1h', '1d'`);
+  return ms;
+}
+
 /** Request fields as this command's flags name them. */
 const FLAGS: Record<string, string> = { flushRows: '--flush-rows', flushMs: '--flush-secs', depth: '--depth', snapshotIntervalMs: '--snapshot-interval' };
 
@@ -38,7 +44,7 @@ function streamRequest(exchange: string, symbol: string, f: StreamFlags): Stream
   const flushMs = wholeNumber(f.flushSecs, '--flush-secs', 1000);
   const depth = wholeNumber(f.depth, '--depth');
   // Seconds, or a duration as a job's snapshot_interval takes it (30s, 5m, 1h).
-  const snapshotIntervalMs = f.snapshotInterval === undefined ? undefined : /^\d+$/.test(f.snapshotInterval) ? wholeNumber(f.snapshotInterval, '--snapshot-interval', 1000) : parseDurationMs(f.snapshotInterval, '--snapshot-interval');
+  const snapshotIntervalMs = f.snapshotInterval === undefined ? undefined : /^\d+$/.test(f.snapshotInterval) ? wholeNumber(f.snapshotInterval, '--snapshot-interval', 1000) : duration(f.snapshotInterval, '--snapshot-interval');
   return {
     target: { exchange: parseExchange(exchange), symbol, kind: parseKind(f.kind, '--kind'), ...(f.span && { span: f.span }) },
     ...(flushRows !== undefined && { flushRows }),
@@ -117,7 +123,7 @@ export const streamSummary = (r: StreamResult): string =>
   `${r.state}: ${r.rowsWritten.toLocaleString('en-US')} rows, ${r.reconnects} reconnects, ${r.gapsTotal} gaps  run ${r.runId}`;
 
 /** `12,345 rows  104/s  last 43,012.5 at 12:00:01  2 reconnects  1 gap (healed)`; a book shows its best bid and ask. */
-export function liveLine(s: StreamRunStatus): string {
+export function liveLine(s: StreamStatus & { state: string }): string {
   const sample = s.lastSample ? `  ${sampleText(s.lastSample)} at ${s.lastSample.ts.slice(11, 19)}` : '  waiting for the first row';
   const healed = s.gaps.filter((g) => g.state === 'healed').length;
   const gaps = s.gapsTotal === 0 ? '0 gaps' : `${s.gapsTotal} gap${s.gapsTotal === 1 ? '' : 's'} (${healed === s.gaps.length ? 'healed' : `${s.gaps.length - healed} open`})`;
@@ -139,7 +145,7 @@ function asFlags<T>(fn: () => T): T {
 
 /** The request as the venue answers it (symbol listed), before anything starts. */
 async function checkRequest(request: StreamRequest, cfg: AppConfig): Promise<StreamRequest> {
-  const [{ buildServices }, { shapeStream }] = await Promise.all([import('../services.ts'), import('../jobs/stream-check.ts')]);
+  const [{ buildServices }, { shapeStream }] = await Promise.all([import('../services.ts'), import('../jobs/stream.ts')]);
   const services = buildServices(cfg);
   try {
     const adapter = services.adapter(request.target.exchange, { interactive: true });

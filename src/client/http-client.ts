@@ -15,6 +15,7 @@ import type { JobRunStart } from '../jobs/run-job.ts';
 import type { RunEvent } from './run-events.ts';
 import type { RunFilter, RunPage } from './run-list.ts';
 import type { DccdSchedule, ScheduleAction } from './schedules.ts';
+import type { StreamEntry } from './stream-runs.ts';
 
 export interface BackfillBody {
   exchange: string;
@@ -82,6 +83,11 @@ export class DccdClient {
 
   stopRun(id: string): Promise<JobRun> {
     return this.#call('POST', `/api/runs/${encodeURIComponent(id)}/stop`);
+  }
+
+  /** Every stream running, and each supervised job's stream even when it is not, with its liveness. */
+  async listStreams(): Promise<StreamEntry[]> {
+    return (await this.#call<{ streams: StreamEntry[] }>('GET', '/api/streams')).streams;
   }
 
   backfill(body: BackfillBody): Promise<{ runId: string; workflowId: string }> {

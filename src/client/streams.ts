@@ -12,7 +12,7 @@ import { stream, type StreamInput, type StreamResult } from '../workflows/stream
 import { startDatasetRun, type RunHandle, type StartedRun } from './runs.ts';
 
 /** Workflow knobs a caller may set (tests); defaults suit production. */
-export type StreamTuning = Pick<StreamInput, 'sessionMs' | 'staleAfterMs' | 'backoff'>;
+export type StreamTuning = Pick<StreamInput, 'sessionMs' | 'staleAfterMs' | 'backoff' | 'heartbeatTimeoutMs'>;
 
 export async function submitStream(services: Services, request: StreamRequest, tuning: StreamTuning = {}): Promise<StartedRun> {
   const { workflowId, ...options } = streamStartOptions(request, new Date());

@@ -3,7 +3,8 @@
 import { z } from 'zod';
 import { ValidationError } from '../domain/errors.ts';
 import { EXCHANGES, KINDS, parseSpan } from '../domain/target.ts';
-import { parseTimeInput } from '../domain/time.ts';
+import { MAX_FLUSH_MS, MAX_FLUSH_ROWS } from '../domain/stream.ts';
+import { durationMs, parseTimeInput } from '../domain/time.ts';
 import { cronProblem } from './cron.ts';
 
 const MAX_PORT = 65_535;
@@ -46,6 +47,13 @@ const Remote = z.strictObject({
 });
 
 const Duration = z.string().regex(/^\d+(s|m|h|d)$/, "a duration such as '30s', '15m', '1h', '1d'");
+/** The longest a streamed row waits to be written: from a second to MAX_FLUSH_MS. */
+const FlushInterval = Duration.refine((d) => {
+  const ms = durationMs(d);
+  return ms === undefined || (ms >= 1_000 && ms <= MAX_FLUSH_MS);
+}, {
+  error: (i) => `'${String(i.input)}' is not from 1s to ${MAX_FLUSH_MS / 3_600_000}h`,
+});
 
 const TimeText = z.union([z.string(), z.number().int()]).transform((v, ctx) => {
   try {
@@ -96,6 +104,9 @@ export const JobEntrySchema = z
     start: TimeText.default('last'),
     end: TimeText.optional(),
     snapshotInterval: Duration.optional(),
+    /** Streams: rows buffered before a flush, and the longest a received row waits for one. */
+    flushRows: z.number().int().min(1).max(MAX_FLUSH_ROWS).optional(),
+    flushInterval: FlushInterval.optional(),
     schedule: Schedule.optional(),
     enabled: z.boolean().default(true),
     origin: z.literal('api', { error: () => "'api' marks a job the API wrote; a hand-written job leaves origin out" }).optional(),
@@ -110,6 +121,9 @@ export const JobEntrySchema = z
       }
       if ((job.symbol === undefined) === (job.symbols === undefined)) {
         ctx.addIssue({ code: 'custom', path: ['symbol'], message: 'give either symbol or symbols (a list)' });
+      }
+      for (const key of ['flushRows', 'flushInterval'] as const) {
+        if (job[key] !== undefined && job.operation !== 'stream') ctx.addIssue({ code: 'custom', path: [key], message: 'only applies to operation stream' });
       }
     },
     { when: (p) => typeof p.value === 'object' && p.value !== null },

@@ -24,7 +24,7 @@ export class NoCapability extends DccdError {
   override readonly type = 'NoCapability';
   constructor(
     readonly exchange: string,
-    reason: string,
+    readonly reason: string,
   ) {
     super(`${exchange}: ${reason}`);
   }

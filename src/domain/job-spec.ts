@@ -2,7 +2,7 @@
 // spec per dataset and operation. Reconciling specs with Temporal (jobs/reconcile.ts) turns
 // interval, cron and once triggers into Schedules; a spec is never a run itself.
 import type { Target } from './target.ts';
-import { datasetKind, symbolSlug } from './target.ts';
+import { datasetIdOf, datasetKind, symbolSlug } from './target.ts';
 import { ValidationError } from './errors.ts';
 import { isoFromNs } from './time.ts';
 
@@ -33,6 +33,9 @@ export interface JobParams {
   depth?: number;
   /** Streams: a book snapshot every this long (a duration). */
   snapshotInterval?: string;
+  /** Streams: rows buffered before a flush, and the longest (a duration) a received row waits for one. */
+  flushRows?: number;
+  flushInterval?: string;
 }
 
 export interface JobSpec {
@@ -45,6 +48,9 @@ export interface JobSpec {
   enabled: boolean;
   origin: 'config' | 'api';
 }
+
+/** A stream job dccd keeps running: enabled, with trigger supervised. */
+export const isSupervisedStream = (s: Pick<JobSpec, 'operation' | 'enabled' | 'trigger'>): boolean => s.operation === 'stream' && s.enabled && s.trigger.kind === 'supervised';
 
 /** A spec's id: readable, and the same whatever its trigger, params or start say. */
 export function specId(operation: Operation, target: Target): string {
@@ -59,6 +65,12 @@ export function parseSpecId(text: string, field = 'job'): string {
   const id = text.startsWith(SCHEDULE_PREFIX) ? text.slice(SCHEDULE_PREFIX.length) : text;
   if (!SPEC_ID_PATTERN.test(id)) throw new ValidationError(field, `'${text}' is not a job id such as backfill:binance:BTC-USDT:ohlc-1m`);
   return id;
+}
+
+/** The workflow id of a spec's runs (`stream/binance/trades/BTC-USDT`), from a spec id as specId makes them. */
+export function specWorkflowId(id: string): string {
+  const [operation, exchange, slug, kind] = id.split(':') as [string, string, string, string];
+  return `${operation}/${datasetIdOf(exchange, kind, slug)}`;
 }
 
 /** A scheduled spec's Temporal Schedule: `dccd/<spec id>`, as `temporal schedule list` shows it. */

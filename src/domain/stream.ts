@@ -4,6 +4,9 @@ import type { Target } from './target.ts';
 /** Rows buffered before a flush, and the longest a received row waits for one. */
 export const DEFAULT_FLUSH_ROWS = 1_000;
 export const DEFAULT_FLUSH_MS = 10_000;
+/** The most a flush may wait for: more rows would sit in memory, and a crash would cost more. */
+export const MAX_FLUSH_ROWS = 1_000_000;
+export const MAX_FLUSH_MS = 3_600_000;
 
 /** Book streams: levels per side kept, and how often a whole snapshot is stored between the diffs. */
 export const DEFAULT_BOOK_DEPTH = 20;
@@ -16,7 +19,9 @@ export interface StreamRequest {
   /** Books: levels per side kept and snapshotted, and how often a snapshot is stored (ms). */
   depth?: number;
   snapshotIntervalMs?: number;
+  /** The job spec that keeps this stream, and the version of it the stream was started from. */
   specId?: string;
+  specVersion?: string;
 }
 
 /** A span the stream could not record, and whether REST history filled it since. */

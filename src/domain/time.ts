@@ -14,6 +14,15 @@ export const msFromNs = (ns: bigint): number => Number(ns / NS_PER_MS);
 export const nsFromDate = (d: Date): bigint => nsFromMs(d.getTime());
 export const nowNs = (): bigint => nsFromMs(Date.now());
 
+const DURATION = /^(\d{1,12})(s|m|h|d)$/;
+const DURATION_UNIT_MS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** A duration as the config writes it ('30s', '15m', '1h', '1d'), in ms; undefined for any other text. */
+export function durationMs(text: string): number | undefined {
+  const m = DURATION.exec(text);
+  return m ? Number(m[1]) * DURATION_UNIT_MS[m[2]!]! : undefined;
+}
+
 /** ISO-8601 with all nine fractional digits: 2024-01-01T00:00:00.123456789Z. */
 export function isoFromNs(ns: bigint): string {
   const ms = ns / NS_PER_MS - (ns % NS_PER_MS < 0n ? 1n : 0n);
@@ -122,13 +131,4 @@ function briefIso(ns: bigint): string {
 
 function normalizeOffset(z: string): string {
   return z.includes(':') ? z : `${z.slice(0, 3)}:${z.slice(3)}`;
-}
-
-const DURATION_UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
-
-/** A duration written as a count and a unit ('30s', '15m', '1h', '1d'), in ms. */
-export function parseDurationMs(text: string, field: string): number {
-  const m = /^(\d{1,9})([smhd])$/.exec(text.trim());
-  if (!m) throw new ValidationError(field, `'${text}' is not a duration such as '30s', '15m', '1h', '1d'`);
-  return Number(m[1]) * DURATION_UNIT_MS[m[2] as keyof typeof DURATION_UNIT_MS];
 }

@@ -60,6 +60,8 @@ function specFromEntry(job: JobConfig, rawSymbol: string, symbolField: string, e
     ...(job.end !== undefined && { end: `${parseAbsoluteTime(job.end, `${entry}.end`)}` as const }),
     ...(job.depth !== undefined && { depth: job.depth }),
     ...(job.snapshotInterval !== undefined && { snapshotInterval: job.snapshotInterval }),
+    ...(job.flushRows !== undefined && { flushRows: job.flushRows }),
+    ...(job.flushInterval !== undefined && { flushInterval: job.flushInterval }),
   };
   return {
     id: specId(job.operation, target),

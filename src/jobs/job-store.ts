@@ -4,7 +4,7 @@
 // edit all of them in one place. Each change through the API rereads the file (a hand edit
 // made meanwhile is kept), edits only the entry concerned (config-file-edits.ts), checks the
 // whole result as `dccd start` would load it, replaces the file atomically and reconciles the
-// schedules — one change at a time in this process.
+// schedules and streams — one change at a time in this process.
 import { readFile } from 'node:fs/promises';
 import type { JobConfig } from '../config/app-config.ts';
 import {
@@ -21,7 +21,7 @@ import { ConfigError } from '../config/config-error.ts';
 import { Conflict, DccdError, JobExists, NotFound, ValidationError } from '../domain/errors.ts';
 import type { JobSpec } from '../domain/job-spec.ts';
 import type { Services } from '../services.ts';
-import { checkConfigJobs, desiredSchedules, offlineAdapters, type AdapterOf } from './job-plan.ts';
+import { checkConfigJobs, offlineAdapters, planJobs, type AdapterOf } from './job-plan.ts';
 import { placedSpecs, type PlacedSpec } from './job-specs.ts';
 import { reconcile, type ReconcileReport } from './reconcile.ts';
 
@@ -80,13 +80,15 @@ export class JobStore {
   update(services: Services, id: string, body: unknown): Promise<JobChange> {
     const job = parseJobEntry(body, BODY);
     if (job.symbols !== undefined) throw new ValidationError(`${BODY}.symbols`, `a job is one symbol: give symbol (${id} is one job)`);
-    const [spec] = this.#checked(job);
+    const [spec] = this.#specsOf(job);
     return this.#change(services, (f) => {
       const was = placedAt(f, id);
       if (spec!.id !== id) {
         const field = identityField(was.spec, spec!);
         throw new ValidationError(`${BODY}.${field}`, `would make this job ${spec!.id}; a job's ${field} is part of its id (create that job with POST /api/jobs, and delete this one)`);
       }
+      // Checked once it is this job: a body that would make another job is told so first.
+      planJobs(this.#adapters, [spec!]);
       if (job.origin !== undefined && was.spec.origin !== 'api') throw new ValidationError(`${BODY}.origin`, `${id} was written into the config by hand; its origin stays config`);
       const { origin: _, ...rest } = body as JobEntryText;
       const entry = { ...rest, ...(was.spec.origin === 'api' && { origin: 'api' }) };
@@ -95,7 +97,7 @@ export class JobStore {
     });
   }
 
-  /** Removes job `id` from the file and its schedule from Temporal; its data stays. */
+  /** Removes job `id` from the file, and its schedule or stream from Temporal; its data stays. */
   remove(services: Services, id: string): Promise<JobChange> {
     return this.#change(services, (f) => {
       const was = placedAt(f, id);
@@ -105,9 +107,13 @@ export class JobStore {
 
   /** The specs of one entry, each checked as reconcile checks it, its errors named as the request's fields. */
   #checked(job: JobConfig): JobSpec[] {
-    const specs = placedSpecs([job], (exchange, symbol) => this.#adapters(exchange).parseSymbol(symbol), () => BODY).map((p) => p.spec);
-    desiredSchedules(this.#adapters, specs);
+    const specs = this.#specsOf(job);
+    planJobs(this.#adapters, specs);
     return specs;
+  }
+
+  #specsOf(job: JobConfig): JobSpec[] {
+    return placedSpecs([job], (exchange, symbol) => this.#adapters(exchange).parseSymbol(symbol), () => BODY).map((p) => p.spec);
   }
 
   async #change(services: Services, edit: (f: FileState) => { text: string; ids: string[] }): Promise<JobChange> {
@@ -129,7 +135,7 @@ export class JobStore {
           const report = await reconcile(services, specs, new Date(), [...placed.map((p) => p.spec.id), ...ids]);
           return { jobs: ids.map((id) => specs.find((s) => s.id === id)!), report };
         } catch (e) {
-          throw new DccdError(`${this.file} is saved, but the schedules were not applied: ${(e as Error).message} (POST /api/jobs/apply retries)`);
+          throw new DccdError(`${this.file} is saved, but the schedules and streams were not applied: ${(e as Error).message} (POST /api/jobs/apply retries)`);
         }
       }
     });

@@ -1,7 +1,8 @@
 // Makes Temporal match the job specs: interval, cron and once backfills are Schedules
 // `dccd/<spec id>`; a schedule whose job is gone is deleted (never its data); a disabled job's
-// schedule is paused. Idempotent: applying the same specs twice changes nothing. Every spec
-// is checked (job-plan.ts) before anything changes, so a bad one leaves the schedules as they were.
+// schedule is paused. Supervised stream jobs are running streams (reconcile-streams.ts).
+// Idempotent: applying the same specs twice changes nothing. Every spec is checked
+// (job-plan.ts) before anything changes, so a bad one leaves schedules and streams as they were.
 import {
   createSchedule,
   deleteSchedule,
@@ -13,9 +14,10 @@ import {
   type DccdSchedule,
   type DesiredSchedule,
 } from '../client/schedules.ts';
-import { scheduleIdOf, type JobSpec } from '../domain/job-spec.ts';
+import { scheduleIdOf, specWorkflowId, type JobSpec } from '../domain/job-spec.ts';
 import type { Services } from '../services.ts';
-import { desiredSchedules } from './job-plan.ts';
+import { planJobs } from './job-plan.ts';
+import { reconcileStreams, type StreamsReport } from './reconcile-streams.ts';
 
 export interface ReconcileReport {
   created: string[];
@@ -24,7 +26,9 @@ export interface ReconcileReport {
   paused: string[];
   unpaused: string[];
   unchanged: string[];
-  /** What was not turned into anything, and why (streams, manual jobs). */
+  /** Supervised stream jobs' streams, by spec id. */
+  streams: StreamsReport;
+  /** What was not done, and why (a stream job that could not start). */
   notes: string[];
 }
 
@@ -35,11 +39,11 @@ export interface ReconcileReport {
  * schedule twice nor leaves a deleted job's behind.
  */
 export async function reconcile(services: Services, specs: readonly JobSpec[], now = new Date(), touched: readonly string[] = []): Promise<ReconcileReport> {
-  const { desired, notes } = desiredSchedules((name) => services.adapter(name), specs);
+  const { schedules: desired, streams: desiredStreams } = planJobs((name) => services.adapter(name), specs);
   const existing = new Map<string, DccdSchedule>((await listSchedules(services)).map((s) => [s.specId, s]));
   const unseen = [...new Set([...desired.map((d) => d.spec.id), ...touched])].filter((id) => !existing.has(id));
   for (const s of await schedulesOf(services, unseen)) existing.set(s.specId, s);
-  const report: ReconcileReport = { created: [], updated: [], deleted: [], paused: [], unpaused: [], unchanged: [], notes };
+  const report: Omit<ReconcileReport, 'streams' | 'notes'> = { created: [], updated: [], deleted: [], paused: [], unpaused: [], unchanged: [] };
   for (const d of desired) {
     const id = d.spec.id;
     const have = existing.get(id);
@@ -64,7 +68,7 @@ export async function reconcile(services: Services, specs: readonly JobSpec[], n
     await deleteSchedule(services, gone);
     report.deleted.push(gone);
   }
-  return report;
+  return { ...report, ...(await reconcileStreams(services, specs, desiredStreams, touched)) };
 }
 
 /** One line per change, for the CLI and the daemon's log. */
@@ -75,9 +79,14 @@ export function reportLines(r: ReconcileReport): string[] {
     ...r.paused.map((id) => `paused schedule ${scheduleIdOf(id)} (job disabled)`),
     ...r.unpaused.map((id) => `unpaused schedule ${scheduleIdOf(id)}`),
     ...r.deleted.map((id) => `deleted schedule ${scheduleIdOf(id)} (no such job any more; its data stays)`),
+    ...r.streams.started.map((id) => `started stream ${specWorkflowId(id)}`),
+    ...r.streams.restarted.map((id) => `restarted stream ${specWorkflowId(id)} (job changed; the old run wrote what it received)`),
+    ...r.streams.stopped.map((id) => `stopped stream ${specWorkflowId(id)} (job removed or disabled; it wrote what it received)`),
     ...r.notes,
   ];
-  const changed = r.created.length + r.updated.length + r.paused.length + r.unpaused.length + r.deleted.length;
-  lines.push(`jobs applied: ${changed} change(s), ${r.unchanged.length} schedule(s) unchanged`);
+  const { started, restarted, stopped, unchanged } = r.streams;
+  const changed = r.created.length + r.updated.length + r.paused.length + r.unpaused.length + r.deleted.length + started.length + restarted.length + stopped.length;
+  const streams = unchanged.length ? `, ${unchanged.length} stream(s) unchanged` : '';
+  lines.push(`jobs applied: ${changed} change(s), ${r.unchanged.length} schedule(s) unchanged${streams}`);
   return lines;
 }

@@ -2,7 +2,17 @@
 // pushes the trades that happened since the last push, kline updates every 1 s (1s) or 2 s,
 // and book diffs or partial books every 100 ms or 1000 ms.
 // https://developers.binance.com/docs/binance-spot-api-docs/web-socket-streams
-// Not simulated: the 24 h connection lifetime, the 5 incoming messages/s limit, pong checks.
+// Connection rules of that page ("General WSS information", "WebSocket Limits"), simulated:
+// - a ping frame every 20 s, whose payload the pong must copy; a connection that leaves a
+//   ping unanswered for a minute is cut. Unsolicited pongs are allowed "but will not prevent
+//   disconnection": only a pong with the payload of a ping sent answers it.
+// - 5 incoming messages per second per connection (PING, PONG and JSON control messages); a
+//   connection beyond that is disconnected, with close code 1008 "Too many requests" (what
+//   clients report: https://github.com/binance/binance-connector-go/issues/90). Counted over
+//   any 1 s (a sliding window), the strictest reading.
+// Not simulated: the 24 h connection lifetime, 1024 streams per connection, 300 connections
+// per 5 minutes per IP. Stream faults (faults.ts) drop, stall or cut connections and skip
+// events of id-numbered streams.
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
@@ -13,8 +23,12 @@ import type { SpanCalendar } from './spans.ts';
 import type { VenueContext } from './venue.ts';
 
 const TICK_MS = 100;
-/** "Websocket server will send a ping frame every 3 minutes." */
-const PING_EVERY_MS = 180_000;
+/** "The WebSocket server will send a ping frame every 20 seconds." */
+const PING_EVERY_MS = 20_000;
+/** "If the WebSocket server does not receive a pong frame back from the connection within a minute the connection will be disconnected." */
+const PONG_TIMEOUT_MS = 60_000;
+/** "WebSocket connections have a limit of 5 incoming messages per second." */
+const MAX_INCOMING_PER_SECOND = 5;
 /** Depth of the book that diff events describe (the snapshot depth the docs recommend). */
 const DIFF_DEPTH = 1000;
 /** Trades pushed per stream per tick at most; the rest follow on the next ticks. */
@@ -36,6 +50,8 @@ interface Subscription {
   lastPushMs: number;
   klineOpen: number | undefined;
   lastUpdateId: number;
+  /** Events of an id-numbered stream, for sequenceGapEvery. */
+  numbered: number;
 }
 
 interface Connection {
@@ -44,17 +60,28 @@ interface Connection {
   subs: Map<string, Subscription>;
   sent: number;
   lastPingMs: number;
+  /** Pings not answered yet: payload → when sent. */
+  unanswered: Map<string, number>;
+  /** When the messages of the last second arrived. */
+  incoming: number[];
+  /** stallSocketEvery: open, and silent from now on. */
+  stalled: boolean;
 }
 
 export class BinanceStreams {
   private readonly wss = new WebSocketServer({ noServer: true });
   private readonly conns = new Set<Connection>();
   private timer: NodeJS.Timeout | undefined;
+  private readonly pingEveryMs: number;
+  private readonly pongTimeoutMs: number;
 
   constructor(
     private readonly markets: Map<string, ListedMarket>,
     private readonly ctx: VenueContext,
-  ) {}
+  ) {
+    this.pingEveryMs = ctx.wsPingEveryMs ?? PING_EVERY_MS;
+    this.pongTimeoutMs = ctx.wsPongTimeoutMs ?? PONG_TIMEOUT_MS;
+  }
 
   /** Raw streams at /ws/<stream>, combined ones at /stream?streams=<a>/<b>. */
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, path: string, query: URLSearchParams): void {
@@ -83,11 +110,13 @@ export class BinanceStreams {
 
   private open(ws: WebSocket, combined: boolean, names: string[]): void {
     const now = Date.now();
-    const conn: Connection = { ws, combined, subs: new Map(), sent: 0, lastPingMs: now };
+    const conn: Connection = { ws, combined, subs: new Map(), sent: 0, lastPingMs: now, unanswered: new Map(), incoming: [], stalled: false };
     for (const name of names) this.subscribe(conn, name, now);
     this.conns.add(conn);
     this.ctx.stats.wsConnection();
-    ws.on('message', (data) => this.control(conn, data.toString()));
+    ws.on('message', (data) => this.withinRate(conn) && this.control(conn, data.toString()));
+    ws.on('ping', () => this.withinRate(conn));
+    ws.on('pong', (data) => this.withinRate(conn) && this.answered(conn, data.toString()));
     ws.on('close', () => {
       this.conns.delete(conn);
       if (this.conns.size === 0 && this.timer) {
@@ -97,6 +126,31 @@ export class BinanceStreams {
     });
     ws.on('error', () => ws.terminate());
     this.timer ??= setInterval(() => this.tick(), TICK_MS).unref();
+  }
+
+  /** Counts an incoming message; false when it was one too many and the connection is cut. */
+  private withinRate(conn: Connection): boolean {
+    if (conn.stalled || !this.conns.has(conn)) return false;
+    const now = Date.now();
+    while (conn.incoming.length > 0 && conn.incoming[0]! <= now - 1000) conn.incoming.shift();
+    conn.incoming.push(now);
+    if (conn.incoming.length <= MAX_INCOMING_PER_SECOND) return true;
+    this.cut(conn, 'messageRate');
+    conn.ws.close(1008, 'Too many requests');
+    return false;
+  }
+
+  /** A pong with a ping's payload answers it and every ping before it. */
+  private answered(conn: Connection, payload: string): void {
+    const sentMs = conn.unanswered.get(payload);
+    if (sentMs === undefined) return;
+    for (const [p, ms] of conn.unanswered) if (ms <= sentMs) conn.unanswered.delete(p);
+  }
+
+  /** Ends a connection for breaking a rule (the caller closes the socket). */
+  private cut(conn: Connection, rule: string): void {
+    this.conns.delete(conn);
+    this.ctx.stats.wsCut(rule);
   }
 
   /** Requests sent by the client: https://developers.binance.com/docs/binance-spot-api-docs/web-socket-streams#live-subscribingunsubscribing-to-streams */
@@ -155,39 +209,74 @@ export class BinanceStreams {
       lastPushMs: parsed.spec.type === 'depth' ? now : 0,
       klineOpen: undefined,
       lastUpdateId: lm ? lm.book.updateIdAt(now) : 0,
+      numbered: 0,
     });
   }
 
   private tick(): void {
     const now = Date.now();
     connections: for (const conn of this.conns) {
-      if (conn.ws.readyState !== WebSocket.OPEN) continue;
-      if (now - conn.lastPingMs >= PING_EVERY_MS) {
-        conn.ws.ping();
+      if (conn.ws.readyState !== WebSocket.OPEN || conn.stalled) continue;
+      const [oldestPingMs] = conn.unanswered.values();
+      if (oldestPingMs !== undefined && now - oldestPingMs >= this.pongTimeoutMs) {
+        this.cut(conn, 'pongTimeout');
+        conn.ws.terminate();
+        continue;
+      }
+      if (now - conn.lastPingMs >= this.pingEveryMs) {
+        const payload = String(now);
+        conn.unanswered.set(payload, now);
+        conn.ws.ping(payload);
         conn.lastPingMs = now;
+        this.ctx.stats.wsPing();
       }
       for (const sub of conn.subs.values()) {
         if (!sub.lm) continue;
         for (const data of this.due(sub, sub.lm, now)) {
+          if (this.skipsAhead(sub)) continue;
           if (!this.push(conn, sub.name, data)) continue connections;
         }
       }
     }
   }
 
-  /** Sends one event; false when the connection was dropped by an injected fault. */
+  /** sequenceGapEvery: the Nth event of an id-numbered stream is not sent, so the next one's ids jump. */
+  private skipsAhead(sub: Subscription): boolean {
+    const every = this.ctx.faults.config.sequenceGapEvery;
+    if (every === undefined || sub.spec.type === 'kline' || sub.spec.type === 'partialDepth') return false;
+    if (++sub.numbered % every !== 0) return false;
+    this.ctx.faults.record('sequenceGap');
+    return true;
+  }
+
+  /** Sends one event; false when the connection ends here (a stream fault cut or stalled it). */
   private push(conn: Connection, stream: string, data: unknown): boolean {
     conn.sent++;
     this.ctx.stats.wsMessage();
-    const every = this.ctx.faults.config.dropSocketEvery;
-    const drop = every !== undefined && conn.sent % every === 0;
+    const { dropSocketEvery, stallSocketEvery, slowConsumerBytes } = this.ctx.faults.config;
+    const drop = dropSocketEvery !== undefined && conn.sent % dropSocketEvery === 0;
     // The drop waits until the last message is written, so the client does receive it.
     conn.ws.send(JSON.stringify(conn.combined ? { stream, data } : data), drop ? () => conn.ws.terminate() : undefined);
     if (drop) {
       this.ctx.faults.record('dropSocket');
       this.conns.delete(conn);
+      return false;
     }
-    return !drop;
+    // Binance does not say what becomes of a client that reads slower than its streams come;
+    // a server must bound what it holds for one connection, so past a limit it cuts it (no
+    // close frame: that frame would wait behind the same unsent data).
+    if (slowConsumerBytes !== undefined && conn.ws.bufferedAmount > slowConsumerBytes) {
+      this.ctx.faults.record('slowConsumer');
+      this.conns.delete(conn);
+      conn.ws.terminate();
+      return false;
+    }
+    if (stallSocketEvery !== undefined && conn.sent % stallSocketEvery === 0) {
+      this.ctx.faults.record('stallSocket');
+      conn.stalled = true;
+      return false;
+    }
+    return true;
   }
 
   /** The events a subscription owes at `now`, updating its cursor. */

@@ -28,6 +28,12 @@ export interface FaultConfig {
   shortPageEvery?: number;
   /** WebSocket: a connection is dropped without a close frame after N messages. */
   dropSocketEvery?: number;
+  /** WebSocket: a connection goes silent after N messages, still open: no data, no ping, no answer. */
+  stallSocketEvery?: number;
+  /** WebSocket: every Nth event of an id-numbered stream (trade, aggTrade, depth diffs) is not sent, so the ids jump. */
+  sequenceGapEvery?: number;
+  /** WebSocket: a connection whose unsent data exceeds this many bytes (a client that reads too slowly) is cut. */
+  slowConsumerBytes?: number;
 }
 
 const every = z.number().int().positive();
@@ -46,6 +52,9 @@ export const FaultConfigSchema: z.ZodType<FaultConfig> = z
     duplicateBoundaryEvery: every.optional(),
     shortPageEvery: every.optional(),
     dropSocketEvery: every.optional(),
+    stallSocketEvery: every.optional(),
+    sequenceGapEvery: every.optional(),
+    slowConsumerBytes: every.optional(),
   })
   .strict();
 

@@ -26,6 +26,10 @@ export interface SimOptions {
   banMs?: number;
   /** Added to every REST answer, default 0. */
   latencyMs?: number;
+  /** How often the WebSocket server pings each connection; default the venue's (Binance: 20 s). */
+  wsPingEveryMs?: number;
+  /** A connection that leaves a ping unanswered this long is cut; default the venue's (Binance: a minute). */
+  wsPongTimeoutMs?: number;
   /** Faults for every venue, default none. */
   faults?: FaultConfig;
   /** Market parameters for all symbols, and per symbol (which also lists extra symbols). */

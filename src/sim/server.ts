@@ -33,6 +33,10 @@ export class SimServer implements Sim {
     const seed = opts.seed ?? 1;
     this.latencyMs = opts.latencyMs ?? 0;
     const faults = parseFaultConfig(opts.faults ?? {});
+    const ws = {
+      ...(opts.wsPingEveryMs !== undefined && { wsPingEveryMs: positiveMs(opts.wsPingEveryMs, 'wsPingEveryMs') }),
+      ...(opts.wsPongTimeoutMs !== undefined && { wsPongTimeoutMs: positiveMs(opts.wsPongTimeoutMs, 'wsPongTimeoutMs') }),
+    };
     for (const [name, create] of Object.entries(VENUES)) {
       const stats = new StatsRecorder();
       const injector = new FaultInjector(seed, faults, (kind) => stats.fault(kind));
@@ -41,6 +45,7 @@ export class SimServer implements Sim {
         markets: opts.markets ?? {},
         weightBudget: opts.weightBudget ?? 6000,
         banMs: opts.banMs ?? 2000,
+        ...ws,
         faults: injector,
         stats,
       });
@@ -174,6 +179,11 @@ export class SimServer implements Sim {
     }
     slot.venue.upgrade(req, socket, head, `/${rest.join('/')}`, url.searchParams);
   }
+}
+
+function positiveMs(v: number, field: string): number {
+  if (!Number.isSafeInteger(v) || v < 1) throw new ValidationError(field, `must be a whole number of milliseconds above 0, got ${v}`);
+  return v;
 }
 
 function send(res: ServerResponse, reply: VenueReply): void {

@@ -10,12 +10,16 @@ export interface SimStats {
   status429: number;
   status418: number;
   status5xx: number;
-  /** Injected faults by kind (status429, status5xx, timeout, truncated, malformed, duplicateBoundary, shortPage, dropSocket). */
+  /** Injected faults by kind (status429, status5xx, timeout, truncated, malformed, duplicateBoundary, shortPage, dropSocket, stallSocket, sequenceGap, slowConsumer). */
   faultsInjected: Record<string, number>;
   /** Requests by path below the venue prefix (merged stats: with the prefix). */
   byPath: Record<string, number>;
   wsConnections: number;
   wsMessages: number;
+  /** Pings the WebSocket server sent. */
+  wsPings: number;
+  /** Connections the server cut for breaking a venue rule, by rule (pongTimeout, messageRate). */
+  wsCut: Record<string, number>;
 }
 
 export class StatsRecorder {
@@ -50,6 +54,14 @@ export class StatsRecorder {
     this.s.wsMessages++;
   }
 
+  wsPing(): void {
+    this.s.wsPings++;
+  }
+
+  wsCut(rule: string): void {
+    this.s.wsCut[rule] = (this.s.wsCut[rule] ?? 0) + 1;
+  }
+
   snapshot(): SimStats {
     return structuredClone(this.s);
   }
@@ -71,6 +83,8 @@ export function emptyStats(): SimStats {
     byPath: {},
     wsConnections: 0,
     wsMessages: 0,
+    wsPings: 0,
+    wsCut: {},
   };
 }
 
@@ -85,6 +99,8 @@ export function mergeStats(byVenue: Record<string, SimStats>): SimStats {
     out.status5xx += s.status5xx;
     out.wsConnections += s.wsConnections;
     out.wsMessages += s.wsMessages;
+    out.wsPings += s.wsPings;
+    for (const [k, n] of Object.entries(s.wsCut)) out.wsCut[k] = (out.wsCut[k] ?? 0) + n;
     for (const [k, n] of Object.entries(s.faultsInjected)) out.faultsInjected[k] = (out.faultsInjected[k] ?? 0) + n;
     for (const [p, n] of Object.entries(s.byPath)) out.byPath[`/${venue}${p}`] = n;
     for (const [w, n] of Object.entries(s.weightByWindow)) out.weightByWindow[w] = (out.weightByWindow[w] ?? 0) + n;

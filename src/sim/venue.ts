@@ -18,6 +18,9 @@ export interface VenueContext {
   weightBudget: number;
   /** Base duration of a rate-limit ban. */
   banMs: number;
+  /** WebSocket ping period and pong deadline; undefined: the venue's documented ones. */
+  wsPingEveryMs?: number;
+  wsPongTimeoutMs?: number;
   faults: FaultInjector;
   stats: StatsRecorder;
 }

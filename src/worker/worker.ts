@@ -36,6 +36,10 @@ export async function startWorker(services: Services): Promise<RunningWorker> {
       activities: createActivities(services),
       // In-flight activities get this long to finish their window before they are cancelled.
       shutdownGraceTime: '10 seconds',
+      // Heartbeats carry a stream's liveness and the point a retried session resumes from, and a
+      // stop reaches a running activity in the answer to one; left alone, the SDK passes one on
+      // only every 0.8 × the heartbeat timeout (24 s for a stream session).
+      maxHeartbeatThrottleInterval: '1 second',
     });
     const done = worker.run().finally(() => connection.close());
     return {

@@ -15,17 +15,19 @@ export function backfillStartOptions(request: CheckedBackfill, now: Date) {
   return startOptions('backfill', backfillWorkflowId(target), target, `backfill ${target.exchange} ${target.symbol} ${datasetKind(target)}${rangeText(request)}`, request.specId, now);
 }
 
+/** A stream started from a job keeps the job's version in its memo: reconcile tells an edited job's stream by it. */
 export function streamStartOptions(request: StreamRequest, now: Date) {
   const { target } = request;
-  return startOptions('stream', streamWorkflowId(target), target, `stream ${target.exchange} ${target.symbol} ${datasetKind(target)}`, request.specId, now);
+  const summary = `stream ${target.exchange} ${target.symbol} ${datasetKind(target)}`;
+  return startOptions('stream', streamWorkflowId(target), target, summary, request.specId, now, request.specVersion ? { specVersion: request.specVersion } : {});
 }
 
-function startOptions(operation: Operation, workflowId: string, target: Target, summary: string, specId: string | undefined, now: Date) {
+function startOptions(operation: Operation, workflowId: string, target: Target, summary: string, specId: string | undefined, now: Date, memo: Record<string, string> = {}) {
   return {
     workflowId,
     staticSummary: summary,
     // Carried into every continued segment, which have no static summary of their own.
-    memo: { summary, startedAt: now.toISOString() },
+    memo: { summary, startedAt: now.toISOString(), ...memo },
     typedSearchAttributes: [
       { key: SA.operation, value: operation },
       { key: SA.exchange, value: target.exchange },

@@ -31,9 +31,10 @@ export const SESSIONS_PER_SEGMENT = 100;
 export interface StreamInput {
   request: StreamRequest;
   carry?: StreamCarry & { sessions: number; log: string[] };
-  /** Tests shorten sessions and the venue's silence limit. */
+  /** Tests shorten sessions, the venue's silence limit and the wait for a dead worker's session. */
   sessionMs?: number;
   staleAfterMs?: number;
+  heartbeatTimeoutMs?: number;
   backoff?: { baseMs: number; maxMs: number; healthyAfterMs: number };
 }
 
@@ -78,7 +79,7 @@ export async function stream(input: StreamInput): Promise<StreamResult> {
       const scope = new CancellationScope();
       inFlight = scope;
       const r = await scope.run(() =>
-        streamSession.executeWithOptions({ ...STREAM, summary: `session ${status.sessions + 1}` }, [
+        streamSession.executeWithOptions({ ...STREAM, ...(input.heartbeatTimeoutMs && { heartbeatTimeout: input.heartbeatTimeoutMs }), summary: `session ${status.sessions + 1}` }, [
           {
             target,
             flushRows: input.request.flushRows ?? DEFAULT_FLUSH_ROWS,

@@ -37,11 +37,12 @@ export async function fuzzApi(o: FuzzOptions): Promise<FuzzResult> {
   const sim = await startSim({ port: 0, seed: 5 });
   const dir = mkdtempSync(join(tmpdir(), 'dccd-fuzz-'));
   const [temporalPort, uiPort, apiPort] = [await freePort(), await freePort(), await freePort()];
-  // A throwaway config: the generated POST, PUT and DELETE /api/jobs write their jobs into it.
+  // A throwaway config: the generated POST, PUT and DELETE /api/jobs write their jobs into it
+  // (a supervised stream job among them streams from the simulator too).
   const config = join(dir, 'dccd.yml');
   writeFileSync(
     config,
-    `data: ./data\ntemporal: { port: ${temporalPort}, uiPort: ${uiPort} }\napi: { port: ${apiPort} }\nexchanges: { binance: { restUrl: ${sim.url}/binance } }\n` +
+    `data: ./data\ntemporal: { port: ${temporalPort}, uiPort: ${uiPort} }\napi: { port: ${apiPort} }\nexchanges: { binance: { restUrl: ${sim.url}/binance, wsUrl: ${sim.url.replace(/^http/, 'ws')}/binance } }\n` +
       'jobs:\n  - { exchange: binance, symbol: BTCUSDT, kind: ohlc, span: 1h, start: 2024-01-01, end: 2024-01-02, schedule: { every: 1h } }\n',
   );
   const daemon = runDccd(['start', '--config', config], { TEMPORAL_ADDRESS: '', DCCD_DATA: '', DATABASE_URL: '' });

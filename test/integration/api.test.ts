@@ -141,6 +141,9 @@ test('bad requests are 4xx naming the field, and start nothing', async (t) => {
     ['POST', '/api/jobs', { ...SOL, kind: 'candles' }, 400, 'body.kind'],
     ['POST', '/api/jobs', { ...SOL, origin: 'config' }, 400, 'body.origin'],
     ['POST', '/api/jobs', { ...SOL, operation: 'stream' }, 400, 'body.schedule'],
+    ['POST', '/api/jobs', { ...SOL, flushRows: 10 }, 400, 'body.flushRows'],
+    ['POST', '/api/jobs', { ...SOL, operation: 'stream', schedule: undefined, span: undefined, kind: 'trades', flushInterval: '2h' }, 400, 'body.flushInterval'],
+    ['POST', '/api/jobs', { ...SOL, operation: 'stream', schedule: undefined, span: undefined, kind: 'book' }, 422, null],
     ['POST', '/api/jobs', { ...SOL, exchange: 'kraken' }, 422, null],
     ['POST', '/api/jobs', { ...SOL, exchange: 'nyse' }, 400, 'body.exchange'],
     ['POST', '/api/jobs', [SOL], 400, 'body'],
@@ -183,14 +186,16 @@ test('the OpenAPI document describes every route', async () => {
   const app = await buildApi({ services: env.services });
   const doc = (await app.inject({ url: '/docs/json' })).json();
   assert.equal(doc.openapi.slice(0, 2), '3.');
-  for (const path of ['/api/runs', '/api/runs/{id}', '/api/runs/{id}/stop', '/api/backfill', '/api/jobs', '/api/jobs/apply', '/api/jobs/{id}/run', '/api/schedules', '/api/schedules/{id}/trigger', '/api/exchanges', '/api/health', '/api/read']) {
+  for (const path of ['/api/runs', '/api/runs/{id}', '/api/runs/{id}/stop', '/api/backfill', '/api/jobs', '/api/jobs/apply', '/api/jobs/{id}/run', '/api/schedules', '/api/schedules/{id}/trigger', '/api/exchanges', '/api/health', '/api/read', '/api/streams']) {
     assert.ok(doc.paths[path], `${path} in the OpenAPI document`);
   }
   assert.deepEqual(Object.keys(doc.paths['/api/jobs']).sort(), ['get', 'post']);
   assert.deepEqual(Object.keys(doc.paths['/api/jobs/{id}']).sort(), ['delete', 'get', 'put']);
   assert.ok(doc.paths['/api/jobs'].post.requestBody.content['application/json'].schema.properties.schedule, 'the job entry schema, as the config takes it');
   const exchanges = (await app.inject({ url: '/api/exchanges' })).json().exchanges;
-  assert.deepEqual(exchanges.find((e: { name: string }) => e.name === 'binance').implemented, true);
+  const binance = exchanges.find((e: { name: string }) => e.name === 'binance');
+  assert.equal(binance.implemented, true);
+  assert.deepEqual(Object.keys(binance.capabilities.stream), ['ohlc', 'trades', 'book'], 'live streams: only those this dccd runs');
 });
 
 /** Reads server-sent events from `url` until `stop` says so; returns them in order. */

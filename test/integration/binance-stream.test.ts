@@ -1,6 +1,6 @@
-// Binance trades and candles live from the simulator's aggTrade and kline streams: exactly the venue's trades of the
-// streamed interval, each once; with sockets dropped every few dozen messages, every trade
-// missed is inside a reported gap (ids and span) and none appears twice.
+// Binance trades and candles live from the simulator's aggTrade and kline streams: exactly
+// the venue's rows of the streamed interval, each once; the server's pings are answered in
+// time; with sockets dropped, every row missed is inside a reported gap and none appears twice.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { OhlcRow, TradeRow } from '../../src/domain/records.ts';
@@ -8,6 +8,7 @@ import type { Target } from '../../src/domain/target.ts';
 import { startSim } from '../../src/sim/index.ts';
 import { binanceCandles, binanceTrades } from '../../src/sources/binance-stream.ts';
 import type { StreamEvent, StreamGap } from '../../src/sources/stream-events.ts';
+import { streamedTruth } from '../helpers/stream-truth.ts';
 
 const BTC: Target = { exchange: 'binance', symbol: 'BTC/USDT', kind: 'trades' };
 const CANDLES: Target = { exchange: 'binance', symbol: 'BTC/USDT', kind: 'ohlc', span: '1s' };
@@ -44,19 +45,20 @@ async function collect<R>(wsUrl: string, live: Live<R>, until: (rows: R[]) => bo
 const stream = (wsUrl: string, until: (rows: TradeRow[]) => boolean) => collect(wsUrl, (o) => binanceTrades(BTC, 'BTCUSDT', o), until);
 const candles = (wsUrl: string, until: (rows: OhlcRow[]) => boolean) => collect(wsUrl, (o) => binanceCandles(CANDLES, 'BTCUSDT', o), until);
 
-/** The simulator's own trades with ids in [first, last] of what was streamed. */
-function truthBetween(sim: Awaited<ReturnType<typeof startSim>>, rows: TradeRow[]): TradeRow[] {
-  const truth = sim.truth({ exchange: 'binance', symbol: 'BTCUSDT', kind: 'trades', start: rows[0]!.ts, end: rows.at(-1)!.ts + 1n, withRows: true });
-  const [first, last] = [BigInt(rows[0]!.tradeId), BigInt(rows.at(-1)!.tradeId)];
-  return (truth.records as TradeRow[]).filter((t) => BigInt(t.tradeId) >= first && BigInt(t.tradeId) <= last);
-}
-
 test('the stream delivers exactly the venue’s trades of the interval, in id order, with no gap', async (t) => {
   const sim = await startSim({ port: 0, seed: 11, markets: BUSY });
   t.after(() => sim.close());
   const { rows, gaps, reconnects } = await stream(`${sim.url.replace('http', 'ws')}/binance`, (r) => r.length >= 300);
   assert.deepEqual({ gaps, reconnects }, { gaps: [], reconnects: 0 });
-  assert.deepEqual(rows, truthBetween(sim, rows));
+  assert.deepEqual(rows, streamedTruth(sim, 'BTCUSDT', rows));
+});
+
+test('the stream answers the server’s pings: with a pong owed within a second, it lives through many ping periods', async (t) => {
+  const sim = await startSim({ port: 0, seed: 11, markets: BUSY, wsPingEveryMs: 400, wsPongTimeoutMs: 1_000 });
+  t.after(() => sim.close());
+  const { gaps, reconnects } = await stream(`${sim.url.replace('http', 'ws')}/binance`, () => sim.stats('binance').wsPings >= 12);
+  assert.deepEqual({ gaps, reconnects }, { gaps: [], reconnects: 0 });
+  assert.deepEqual(sim.stats('binance').wsCut, {});
 });
 
 test('with sockets dropped every 40 messages: no trade twice, and every trade missed lies in a gap naming its ids', async (t) => {
@@ -67,7 +69,7 @@ test('with sockets dropped every 40 messages: no trade twice, and every trade mi
   const ids = rows.map((r) => BigInt(r.tradeId));
   assert.equal(new Set(ids).size, ids.length, 'no trade twice');
   assert.ok(ids.every((id, i) => i === 0 || id > ids[i - 1]!), 'in id order');
-  const truth = truthBetween(sim, rows);
+  const truth = streamedTruth(sim, 'BTCUSDT', rows);
   const streamed = new Set(rows.map((r) => r.tradeId));
   const missed = truth.filter((r) => !streamed.has(r.tradeId));
   const inGap = (r: TradeRow) => gaps.some((g) => BigInt(r.tradeId) >= BigInt(g.missingIds!.from) && BigInt(r.tradeId) <= BigInt(g.missingIds!.to));

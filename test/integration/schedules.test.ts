@@ -48,7 +48,8 @@ test('reconcile turns jobs into schedules, changes only what changed, and applyi
     'backfill:binance:BTC-USDT:ohlc-1h',
     'backfill:binance:ETH-USDT:ohlc-1h',
   ]);
-  assert.deepEqual(first.notes, ['1 stream job(s) not started: this dccd does not stream yet (stream:binance:BTC-USDT:trades)']);
+  assert.deepEqual(first.notes, []);
+  assert.deepEqual(first.streams, { started: ['stream:binance:BTC-USDT:trades'], restarted: [], stopped: [], unchanged: [] }, 'the supervised stream job runs its stream');
 
   const schedules = await byId(env.services);
   assert.deepEqual([...schedules.keys()].sort(), first.created.sort(), 'a manual job has no schedule');
@@ -61,7 +62,8 @@ test('reconcile turns jobs into schedules, changes only what changed, and applyi
   assert.equal(new Date(schedules.get('backfill:binance:BTC-USDT:ohlc-1d')!.nextRuns[0]!).getUTCHours(), 3);
 
   const again = await reconcile(env.services, specsOf(JOBS));
-  assert.deepEqual({ ...again, unchanged: again.unchanged.length }, { created: [], updated: [], deleted: [], paused: [], unpaused: [], unchanged: 4, notes: first.notes });
+  const streamsUnchanged = { started: [], restarted: [], stopped: [], unchanged: ['stream:binance:BTC-USDT:trades'] };
+  assert.deepEqual({ ...again, unchanged: again.unchanged.length }, { created: [], updated: [], deleted: [], paused: [], unpaused: [], unchanged: 4, streams: streamsUnchanged, notes: [] });
 
   // Edited: one interval changed, one job disabled, the cron job removed, a job added.
   const edited = [
@@ -78,6 +80,7 @@ test('reconcile turns jobs into schedules, changes only what changed, and applyi
     paused: ['backfill:binance:ETH-USDT:ohlc-1h'],
     unpaused: [],
     unchanged: ['backfill:binance:BNB-BTC:ohlc-1h'],
+    streams: { started: [], restarted: [], stopped: ['stream:binance:BTC-USDT:trades'], unchanged: [] },
     notes: [],
   });
   const after = await byId(env.services);

@@ -1,13 +1,16 @@
 // `dccd start` as a user runs it: embedded Temporal server, worker and API in one command.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { DccdClient } from '../../src/client/http-client.ts';
+import { startSim } from '../../src/sim/index.ts';
 import { probe } from '../../src/workflows/probe.ts';
 import { freePort } from '../helpers/ports.ts';
 import { processesMatching, runDccd, waitUntil } from '../helpers/dccd-process.ts';
+import { until } from '../helpers/until.ts';
 
 async function setup() {
   const dir = mkdtempSync(join(tmpdir(), 'dccd-start-'));
@@ -81,4 +84,36 @@ test('dccd start explains a busy API port in one line and leaves nothing running
   assert.equal(code, 1);
   assert.match(run.output().trim(), new RegExp(`^error: api.port: 127.0.0.1:${s.apiPort} is in use by pid ${process.pid} \\(.+\\); pick another with --api-port or DCCD_API_PORT$`));
   assert.deepEqual(processesMatching(s.dbFile), []);
+});
+
+test('a supervised stream job in the config is streaming once dccd start is ready, and dccd streams shows it live', async (t) => {
+  const s = await setup();
+  const sim = await startSim({ port: 0, seed: 11, markets: { tradesPerMinute: 6_000, quietMinuteShare: 0 } });
+  t.after(async () => {
+    rmSync(s.dir, { recursive: true, force: true });
+    await sim.close();
+  });
+  appendFileSync(
+    s.config,
+    `exchanges: { binance: { restUrl: ${sim.url}/binance, wsUrl: ${sim.url.replace(/^http/, 'ws')}/binance } }\n` +
+      'jobs:\n  - { operation: stream, exchange: binance, symbol: BTC/USDT, kind: trades, flushRows: 50, flushInterval: 1s }\n',
+  );
+  const run = runDccd(['start', '--config', s.config], s.env);
+  try {
+    await run.waitFor(/^dccd ready/, 120_000);
+    assert.match(run.output(), /^dccd: started stream stream\/binance\/trades\/BTC-USDT$/m);
+    const api = new DccdClient(`http://127.0.0.1:${s.apiPort}`);
+    // Trades in a minute are uniform in [1, 2·6000): a slow minute may hold the first flush back.
+    const stream = await until('rows streamed', async () => {
+      const [one] = await api.listStreams();
+      return one?.live && one.live.rowsWritten > 0 ? one : undefined;
+    }, 150_000);
+    assert.deepEqual([stream.workflowId, stream.specId, stream.supervisedBy, stream.state], ['stream/binance/trades/BTC-USDT', 'stream:binance:BTC-USDT:trades', 'stream:binance:BTC-USDT:trades', 'running']);
+    const listed = runDccd(['streams', '--config', s.config], s.env);
+    assert.equal((await listed.exited).code, 0, listed.output());
+    assert.match(listed.output(), new RegExp(`^stream/binance/trades/BTC-USDT  running  [\\d,]+ rows  .+  run ${stream.runId}  kept by job stream:binance:BTC-USDT:trades\n$`));
+  } finally {
+    run.child.kill('SIGINT');
+    assert.equal((await run.exited).code, 0);
+  }
 });

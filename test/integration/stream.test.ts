@@ -16,6 +16,7 @@ import { unionOf } from '../../src/domain/intervals.ts';
 import { startBackfill } from '../../src/jobs/backfill.ts';
 import { startStream } from '../../src/jobs/stream.ts';
 import { backfillEnv, type BackfillEnv } from '../helpers/backfill-env.ts';
+import { streamedTruth } from '../helpers/stream-truth.ts';
 import { until } from '../helpers/until.ts';
 
 const TRADES: Target = { exchange: 'binance', symbol: 'BTC/USDT', kind: 'trades' };
@@ -37,12 +38,7 @@ async function streamFor(env: BackfillEnv, rows: number, flush = { flushRows: 50
   return { started, handle, result, stopMs, stored, before };
 }
 
-/** The simulator's trades with ids from the first to the last stored. */
-function truthOf(env: BackfillEnv, stored: TradeRow[]): TradeRow[] {
-  const truth = env.sim.truth({ exchange: 'binance', symbol: 'BTCUSDT', kind: 'trades', start: stored[0]!.ts, end: stored.at(-1)!.ts + 1n, withRows: true });
-  const [first, last] = [BigInt(stored[0]!.tradeId), BigInt(stored.at(-1)!.tradeId)];
-  return (truth.records as TradeRow[]).filter((t) => BigInt(t.tradeId) >= first && BigInt(t.tradeId) <= last);
-}
+const truthOf = (env: BackfillEnv, stored: TradeRow[]) => streamedTruth(env.sim, 'BTCUSDT', stored);
 
 test('a stream writes the venueâ€™s trades each once; a stop flushes every received row and ends the run', async () => {
   const env = await backfillEnv({ seed: 11, markets: BUSY });
@@ -126,8 +122,9 @@ test('a candle stream stores each candle once it has closed, exactly the venueâ€
   assert.deepEqual(coverage.ws, [{ startNs: candles[0]!.ts, endNs: candles.at(-1)!.ts + 1n }]);
 });
 
-test('a kind the venue streams but this dccd does not yet is refused before anything starts', async () => {
+test('a bad stream request is refused before anything starts', async () => {
   const env = await backfillEnv({}, false);
-  await assert.rejects(startStream(env.services, { target: { exchange: 'binance', symbol: 'BTC/USDT', kind: 'book' } }), NoCapability);
+  await assert.rejects(startStream(env.services, { target: { exchange: 'binance', symbol: 'BTC/USDT', kind: 'ohlc', span: '2m' } }), NoCapability);
   await assert.rejects(startStream(env.services, { target: TRADES, flushRows: 0 }), /flushRows: must be a whole number/);
+  await assert.rejects(startStream(env.services, { target: TRADES, depth: 20 }), /depth: only applies to kind book, not trades/);
 });

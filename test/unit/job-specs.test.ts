@@ -63,12 +63,26 @@ test('two entries for one dataset, a symbol the venue cannot read, a start in th
   assert.match(problem(() => jobsOf([{ ...one, exchange: 'kraken' }])), /^kraken: not implemented yet/);
 });
 
+test('a stream job takes flush settings, which are part of its version; a backfill does not take them', () => {
+  const one = { operation: 'stream', exchange: 'binance', symbol: 'BTC/USDT', kind: 'trades' };
+  const [plain] = jobsOf([one]);
+  const [tuned] = jobsOf([{ ...one, flushRows: 500, flushInterval: '5s' }]);
+  assert.deepEqual(tuned!.params, { start: 'last', flushRows: 500, flushInterval: '5s' });
+  assert.notEqual(specVersion(plain!), specVersion(tuned!), 'new flush settings are a new version: its stream restarts');
+  assert.equal(summaryOf(tuned!), 'stream binance BTC/USDT trades supervised, flushed every 500 rows or 5s');
+  assert.equal(summaryOf(plain!), 'stream binance BTC/USDT trades supervised, flushed every 1000 rows or 10s');
+  assert.equal(problem(() => jobsOf([{ ...one, kind: 'trades', operation: 'backfill', flushRows: 10 }])), 'config: jobs[0].flushRows: only applies to operation stream');
+  assert.match(problem(() => jobsOf([{ ...one, flushInterval: '2h' }])), /^config: jobs\[0\]\.flushInterval: '2h' is not from 1s to 1h/);
+  assert.match(problem(() => jobsOf([{ ...one, flushRows: 0 }])), /^config: jobs\[0\]\.flushRows: /);
+});
+
 test('a book stream job takes a depth and a snapshot interval, checked as dccd stream checks them', () => {
   const book = { operation: 'stream', exchange: 'binance', symbol: 'BTC/USDT', kind: 'book' };
   const [spec] = jobsOf([{ ...book, depth: 50, snapshotInterval: '5m' }]);
   assert.equal(spec!.id, 'stream:binance:BTC-USDT:book');
   assert.deepEqual(spec!.params, { start: 'last', depth: 50, snapshotInterval: '5m' });
-  assert.deepEqual(streamJobRequest(offlineAdapters(), spec!), { target: spec!.target, depth: 50, snapshotIntervalMs: 300_000, specId: spec!.id });
+  assert.deepEqual(streamJobRequest(offlineAdapters(), spec!), { target: spec!.target, depth: 50, snapshotIntervalMs: 300_000, specId: spec!.id, specVersion: specVersion(spec!) });
+  assert.equal(summaryOf(spec!), 'stream binance BTC/USDT book supervised, flushed every 1000 rows or 10s, 50 levels, a snapshot every 5m');
   assert.equal(problem(() => jobsOf([{ ...book, depth: 6000 }])), 'job stream:binance:BTC-USDT:book: depth: must be a whole number from 1 to 5000 levels, got 6000');
   assert.equal(problem(() => jobsOf([{ ...book, snapshotInterval: '2d' }])), 'job stream:binance:BTC-USDT:book: snapshotInterval: must be a whole number from 1000 to 86400000 ms, got 172800000');
   assert.equal(problem(() => jobsOf([{ ...book, kind: 'trades', depth: 5 }])), 'job stream:binance:BTC-USDT:trades: depth: only applies to kind book, not trades');

@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { after, before, beforeEach, test } from 'node:test';
 import { WebSocket } from 'ws';
 import { startSim, type Sim } from '../../src/sim/index.ts';
+import { connectWs } from '../helpers/ws-client.ts';
 
 let sim: Sim;
 let wsBase: string;
@@ -14,26 +15,7 @@ before(async () => {
 after(() => sim.close());
 beforeEach(() => sim.setFaults('binance', {}));
 
-/** Opens a socket and gathers its JSON messages. */
-async function connect(path: string) {
-  const ws = new WebSocket(`${wsBase}${path}`);
-  const messages: any[] = [];
-  const waiters: (() => void)[] = [];
-  ws.on('message', (data) => {
-    messages.push(JSON.parse(data.toString()));
-    waiters.splice(0).forEach((w) => w());
-  });
-  await once(ws, 'open');
-  /** Resolves once `n` messages matching `pred` have arrived, with them. */
-  const take = async (n: number, pred: (m: any) => boolean = () => true): Promise<any[]> => {
-    for (;;) {
-      const hits = messages.filter(pred);
-      if (hits.length >= n) return hits.slice(0, n);
-      await new Promise<void>((r) => waiters.push(r));
-    }
-  };
-  return { ws, messages, take };
-}
+const connect = (path: string) => connectWs(`${wsBase}${path}`);
 
 test('a raw trade stream pushes Binance trade events that match the REST history', { timeout: 15_000 }, async () => {
   const { ws, take } = await connect('/ws/btcusdt@trade');
@@ -108,9 +90,8 @@ test('the diff depth stream chains update ids and lists changed levels best firs
 test('dropSocketEvery drops the connection without a close frame after N messages', { timeout: 15_000 }, async () => {
   sim.setFaults('binance', { dropSocketEvery: 3 });
   sim.resetStats();
-  const { ws, messages } = await connect('/ws/btcusdt@trade');
-  const [code] = await once(ws, 'close');
-  assert.equal(code, 1006);
+  const { messages, closed } = await connect('/ws/btcusdt@trade');
+  assert.equal((await closed).code, 1006);
   assert.equal(messages.length, 3);
   assert.equal(sim.stats('binance').faultsInjected.dropSocket, 1);
 });

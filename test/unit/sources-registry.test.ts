@@ -4,6 +4,7 @@ import { NoCapability } from '../../src/domain/errors.ts';
 import { EXCHANGES } from '../../src/domain/target.ts';
 import { BinanceAdapter } from '../../src/sources/binance.ts';
 import { ADAPTERS, createAdapter, implementedExchanges } from '../../src/sources/registry.ts';
+import { servedCapabilities, streamedKinds } from '../../src/jobs/capabilities.ts';
 
 test('binance is implemented and builds an adapter that names itself and its version', () => {
   assert.deepEqual(implementedExchanges(), ['binance']);
@@ -36,4 +37,14 @@ test('binance declares 1000-row pages of klines and aggregate trades, and books 
   assert.equal(caps.backfill.trades?.pageLimit, 1000);
   assert.equal(caps.backfill.book?.maxDepth, 5000);
   assert.deepEqual(Object.keys(caps.stream).sort(), ['book', 'ohlc', 'trades']);
+});
+
+test('the capability table lists the live streams this dccd runs: the kinds the adapter streams, not every kind the venue offers', () => {
+  const adapter = createAdapter('binance');
+  assert.deepEqual(streamedKinds(adapter), ['ohlc', 'trades', 'book']);
+  // An adapter without a stream the venue offers: the table leaves that kind out.
+  const partial = Object.assign(Object.create(adapter) as typeof adapter, { streams: { trades: adapter.streams!.trades } });
+  const served = servedCapabilities(partial);
+  assert.deepEqual(Object.keys(served.stream), ['trades']);
+  assert.deepEqual(served.backfill, adapter.capabilities.backfill, 'history as the venue declares it');
 });

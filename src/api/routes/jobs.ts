@@ -1,5 +1,6 @@
 // Jobs: listed with their schedules, created, replaced and deleted (kept in the config file by
-// the JobStore, and reconciled with Temporal on every change), applied, run now. The store
+// the JobStore, and reconciled with Temporal on every change: schedules and supervised
+// streams), applied, run now. The store
 // reads the file again on each call, so an edit by hand is what these routes see.
 import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
@@ -20,7 +21,14 @@ const Job = z.object({
   operation: z.enum(['backfill', 'stream']),
   target: Target,
   trigger: z.object({ kind: z.enum(TRIGGER_KINDS), every: z.string().optional(), cron: z.string().optional(), at: z.string().optional() }),
-  params: z.object({ start: z.string(), end: z.string().optional(), depth: z.number().optional(), snapshotInterval: z.string().optional() }),
+  params: z.object({
+    start: z.string(),
+    end: z.string().optional(),
+    depth: z.number().optional(),
+    snapshotInterval: z.string().optional(),
+    flushRows: z.number().optional(),
+    flushInterval: z.string().optional(),
+  }),
   enabled: z.boolean(),
   origin: z.enum(['config', 'api']),
   summary: z.string(),
@@ -33,6 +41,7 @@ const Report = z.object({
   paused: z.array(z.string()),
   unpaused: z.array(z.string()),
   unchanged: z.array(z.string()),
+  streams: z.object({ started: z.array(z.string()), restarted: z.array(z.string()), stopped: z.array(z.string()), unchanged: z.array(z.string()) }),
   notes: z.array(z.string()),
 });
 const Changed = z.object({ jobs: z.array(Job), report: Report });
@@ -68,7 +77,7 @@ export const jobRoutes: FastifyPluginAsyncZod<{ services: Services; store?: JobS
     '/api/jobs',
     {
       schema: {
-        summary: 'Create jobs from one config-style entry (one per symbol), kept in the config file as origin api; the schedules are reconciled',
+        summary: 'Create jobs from one config-style entry (one per symbol), kept in the config file as origin api; schedules and streams are reconciled',
         body: JobEntrySchema,
         response: { 201: Changed, ...errors },
       },
@@ -99,11 +108,11 @@ export const jobRoutes: FastifyPluginAsyncZod<{ services: Services; store?: JobS
       return { jobs: await withSchedules(jobs), report };
     },
   );
-  app.delete('/api/jobs/:id', { schema: { summary: 'Delete a job and its schedule; its data stays', params: IdParams, response: { 200: Deleted, ...errors } } }, async (req) => {
+  app.delete('/api/jobs/:id', { schema: { summary: 'Delete a job and its schedule or stream; its data stays', params: IdParams, response: { 200: Deleted, ...errors } } }, async (req) => {
     const { report } = await editable().remove(services, req.params.id);
-    return { deleted: req.params.id, dataKept: true as const, note: `the job and its schedule are gone; its data stays in ${services.config.data}`, report };
+    return { deleted: req.params.id, dataKept: true as const, note: `the job and its schedule or stream are gone; its data stays in ${services.config.data}`, report };
   });
-  app.post('/api/jobs/apply', { schema: { summary: 'Make the schedules match the jobs', response: { 200: Report, ...errors } } }, async () =>
+  app.post('/api/jobs/apply', { schema: { summary: 'Make the schedules and supervised streams match the jobs', response: { 200: Report, ...errors } } }, async () =>
     store ? store.apply(services) : reconcile(services, specs()),
   );
   app.post(

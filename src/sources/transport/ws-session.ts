@@ -11,7 +11,7 @@ export interface WsDialect {
   url: string;
   /** Frames sent after each open, in order (subscriptions). */
   subscribe: string[];
-  /** Frames per second a connection may send (Binance: 5, pings, pongs and control frames included). */
+  /** Frames per second a connection may send (Binance: 5, pings, pongs and control frames included); subscriptions go out at one fewer. */
   maxSendsPerSecond: number;
   /** A frame the venue wants on a quiet connection, and how often (OKX `ping`, Bybit `{"op":"ping"}`). */
   appPing?: { everyMs: number; frame: string };
@@ -167,7 +167,9 @@ class Session {
       this.events.push({ kind: 'open', connection: c.id, reconnect: this.#everOpened });
       this.#everOpened = true;
     }
-    const gapMs = Math.ceil(1_000 / this.dialect.maxSendsPerSecond);
+    // The venue counts the pongs the `ws` library sends by itself among these frames: one
+    // frame a second fewer leaves them room (at the limit, a ping amid subscriptions cut the connection).
+    const gapMs = Math.ceil(1_000 / Math.max(1, this.dialect.maxSendsPerSecond - 1));
     const frames = [...this.dialect.subscribe];
     const sendNext = () => {
       const frame = frames.shift();
