@@ -61,6 +61,8 @@ interface Sequence<R extends { ts: bigint }> {
   jumpsFrom(lastTs: bigint, row: R): boolean;
   /** What the rows are called in gap reasons, and whether the missing numbers are the rows' own ids. */
   noun: 'trades' | 'candles';
+  /** What a jump in the numbers within one connection is. */
+  breakReason: string;
   idsNamed: boolean;
   settled: boolean;
   sample(row: R): LiveSample;
@@ -85,7 +87,7 @@ async function* sequenced<R extends { ts: bigint }>(target: Target, seq: Sequenc
       if (lastOrder !== null && order <= lastOrder) continue;
       const jumped = lastNumber !== null ? first > lastNumber + 1n : lastTs !== null && seq.jumpsFrom(lastTs, row);
       if (jumped) {
-        const reason = lossReason === null ? `a break in the ${seq.noun}' sequence` : lossReason.startsWith(seq.noun) ? lossReason : `${seq.noun} missed while reconnecting (${lossReason})`;
+        const reason = lossReason === null ? seq.breakReason : lossReason.startsWith(seq.noun) ? lossReason : `${seq.noun} missed while reconnecting (${lossReason})`;
         const missingIds = seq.idsNamed && lastNumber !== null ? { missingIds: { from: String(lastNumber + 1n), to: String(first - 1n) } } : {};
         yield { kind: 'gap', gap: { afterTs: lastTs, beforeTs: row.ts, ...missingIds, reason, healable: true } };
       }
@@ -113,6 +115,7 @@ export function binanceTrades(target: Target, native: string, o: BinanceStreamOp
       resumedAt: (r) => ({ order: BigInt(r.id!), number: BigInt(r.id!) }),
       jumpsFrom: () => false,
       noun: 'trades',
+      breakReason: 'a break in the aggregate trade ids',
       idsNamed: true,
       // Several events may carry trades of one millisecond.
       settled: false,
@@ -147,6 +150,7 @@ export function binanceCandles(target: Target, native: string, o: BinanceStreamO
       resumedAt: (r) => ({ order: r.ts, number: null }),
       jumpsFrom: (lastTs, c) => c.ts > spanEnd(lastTs, span),
       noun: 'candles',
+      breakReason: 'a break in the candles’ trade ids',
       idsNamed: false,
       settled: true,
       sample: (c) => ({ price: c.close }),
