@@ -1,7 +1,7 @@
 // Binance books live from the simulator's diff depth stream and REST snapshots: replaying the
 // rows the stream gives (each snapshot, then the diffs after it) yields, after every event,
-// exactly the simulator's book at that event's update id; with sockets dropped, every rebuild
-// is a gap and the book is exact again from the rebuild's first event on.
+// exactly the simulator's book at that event's update id; with sockets dropped or diff events
+// left out, every rebuild is a gap and the book is exact again from the rebuild's first event on.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { OrderBook, type BookLevels } from '../../src/domain/order-book.ts';
@@ -89,4 +89,19 @@ test('with sockets dropped: every rebuild is a gap, no event twice, and the book
   const seqs = events.map((rows) => rows[0]!.seq!);
   assert.equal(new Set(seqs).size, seqs.length, 'no event twice');
   assertEveryEventExact({ seed: 22 }, events);
+});
+
+test('with diff events left out: every break in the update ids is a gap, and the book is rebuilt exact on the same socket', async (t) => {
+  const sim = await startSim({ port: 0, seed: 23, faults: { sequenceGapEvery: 15 } });
+  t.after(() => sim.close());
+  const { events, gaps, reconnects } = await streamFor(sim, 6_000);
+  assert.equal(reconnects, 0, 'a break resyncs from a snapshot without a new connection');
+  assert.ok(gaps.length >= 2, `${gaps.length} gaps`);
+  for (const g of gaps) {
+    assert.equal(g.healable, false);
+    assert.match(g.reason, /^a break in the book's update ids \(\d+ expected, the next event starts at \d+\)$/);
+    assert.ok(g.missingIds && BigInt(g.missingIds.from) <= BigInt(g.missingIds.to));
+  }
+  assert.equal(sim.stats('binance').byPath['/api/v3/depth'], gaps.length + 1, 'one REST snapshot per build');
+  assertEveryEventExact({ seed: 23 }, events);
 });

@@ -24,11 +24,7 @@ const BOOK = { exchange: 'binance', symbol: 'BTC/USDT', kind: 'book' } as const 
 const DEPTH = 20;
 const TUNING = { staleAfterMs: 5_000, backoff: { baseMs: 50, maxMs: 200, healthyAfterMs: 60_000 } };
 
-/**
- * Streams the book until its stored rows span `spanMs` of venue time, stops, and returns what
- * is stored. The store is watched rather than the run's status, which follows the session's
- * heartbeats as Temporal throttles them (tens of seconds), while flushes land every 500 ms.
- */
+/** Streams the book until its stored rows span `spanMs` of venue time (flushes land every 500 ms), stops, and returns what is stored. */
 async function streamFor(env: BackfillEnv, spanMs: number) {
   const started = await startStream(env.services, { target: BOOK, depth: DEPTH, snapshotIntervalMs: 2_000, flushRows: 200, flushMs: 500 }, TUNING);
   const handle = await runHandle(env.services, started.runId);
