@@ -31,8 +31,12 @@ const PONG_TIMEOUT_MS = 60_000;
 const MAX_INCOMING_PER_SECOND = 5;
 /** Depth of the book that diff events describe (the snapshot depth the docs recommend). */
 const DIFF_DEPTH = 1000;
-/** Trades pushed per stream per tick at most; the rest follow on the next ticks. */
-const MAX_TRADES_PER_TICK = 1000;
+/**
+ * A connection with this much still unsent (a client reading slower than the market trades)
+ * gets nothing on a tick; its events follow once it has caught up. Without it a fast market
+ * would pile its events up in the simulator's memory, and its ticks would starve the writes.
+ */
+const MAX_UNSENT_BYTES = 4 << 20;
 const METHODS = ['SUBSCRIBE', 'UNSUBSCRIBE', 'LIST_SUBSCRIPTIONS', 'SET_PROPERTY', 'GET_PROPERTY'];
 
 type StreamSpec =
@@ -230,6 +234,8 @@ export class BinanceStreams {
         conn.lastPingMs = now;
         this.ctx.stats.wsPing();
       }
+      // With the slowConsumerBytes fault set, that fault decides what becomes of a slow reader.
+      if (this.ctx.faults.config.slowConsumerBytes === undefined && conn.ws.bufferedAmount > MAX_UNSENT_BYTES) continue;
       for (const sub of conn.subs.values()) {
         if (!sub.lm) continue;
         for (const data of this.due(sub, sub.lm, now)) {
@@ -287,7 +293,7 @@ export class BinanceStreams {
     switch (spec.type) {
       case 'trade':
       case 'aggTrade': {
-        const upto = Math.min(lm.market.tradesBefore(now, now), sub.nextTradeId + MAX_TRADES_PER_TICK);
+        const upto = Math.min(lm.market.tradesBefore(now, now), sub.nextTradeId + this.ctx.wsTradesPerTick);
         if (upto <= sub.nextTradeId) return [];
         const trades = lm.market.trades(sub.nextTradeId, upto);
         sub.nextTradeId = upto;

@@ -30,6 +30,8 @@ export interface SimOptions {
   wsPingEveryMs?: number;
   /** A connection that leaves a ping unanswered this long is cut; default the venue's (Binance: a minute). */
   wsPongTimeoutMs?: number;
+  /** Trades a trade stream pushes per 100 ms tick at most, default 1000; the rest follow on the next ticks. */
+  wsTradesPerTick?: number;
   /** Faults for every venue, default none. */
   faults?: FaultConfig;
   /** Market parameters for all symbols, and per symbol (which also lists extra symbols). */

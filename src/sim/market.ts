@@ -23,6 +23,12 @@ export interface MarketParams {
   tradesPerMinute: number;
   /** Share of minutes without any trade (so without a candle). */
   quietMinuteShare: number;
+  /**
+   * How far a minute's trade count strays from tradesPerMinute, as a share of it: counts are
+   * uniform in about [N·(1−s), N·(1+s)]. 1 (the default) draws them from [1, 2N); 0 gives
+   * every minute N trades, a steady rate for benchmarks.
+   */
+  tradeCountSpread: number;
   /** Price step, a power of ten. */
   tickSize: number;
   /** Size step, a power of ten. */
@@ -38,6 +44,7 @@ export const DEFAULT_MARKET_PARAMS: MarketParams = {
   startPrice: 4000,
   tradesPerMinute: 20,
   quietMinuteShare: 0.02,
+  tradeCountSpread: 1,
   tickSize: 0.01,
   lotSize: 0.00001,
   pricePrecision: 8,
@@ -104,6 +111,8 @@ export class Market {
   private readonly key: number;
   private readonly listingMinute: number;
   private readonly listingDay: number;
+  /** A minute with trades has countBase + (hash mod countSpan) of them. */
+  private readonly countBase: number;
   private readonly countSpan: number;
   private readonly startTicks: number;
   private readonly maxLots: number;
@@ -118,6 +127,8 @@ export class Market {
   private readonly bufQty: Float64Array;
   private readonly bufMaker: Uint8Array;
   private anchorMemo = { minute: NaN, value: 0 };
+  /** The minute whose trades the scratch buffers hold: a stream asks for the same one every tick. */
+  private filled = { minute: NaN, count: 0 };
 
   /** `key` identifies the market (e.g. a hash of seed, venue and symbol). */
   constructor(key: number, params: MarketParams, field = 'markets') {
@@ -130,7 +141,9 @@ export class Market {
     this.listingMinute = Math.ceil(listing / MINUTE_MS);
     this.listingMs = this.listingMinute * MINUTE_MS;
     this.listingDay = Math.floor(this.listingMinute / MINUTES_PER_DAY);
-    this.countSpan = Math.max(1, Math.round(2 * params.tradesPerMinute - 1));
+    this.countSpan = Math.max(1, Math.round(2 * params.tradesPerMinute * params.tradeCountSpread - 1));
+    this.countBase = Math.max(1, Math.round(params.tradesPerMinute - (this.countSpan - 1) / 2));
+    const maxCount = this.countBase + this.countSpan - 1;
     this.startTicks = Math.round(params.startPrice * 10 ** this.priceDecimals);
     this.maxLots = 10 ** this.qtyDecimals;
     this.phases = WAVES.map((_, i) => unit(hash2(this.key, 0x7000 + i)) * 2 * Math.PI);
@@ -146,14 +159,14 @@ export class Market {
     if (this.priceDecimals > params.pricePrecision) throw new ValidationError(`${field}.pricePrecision`, 'is coarser than tickSize');
     if (this.qtyDecimals > params.qtyPrecision) throw new ValidationError(`${field}.qtyPrecision`, 'is coarser than lotSize');
     // A minute's notional is summed in a double; keep it an exact integer.
-    const maxMinuteNotional = this.startTicks * 3 * this.maxLots * this.countSpan;
+    const maxMinuteNotional = this.startTicks * 3 * this.maxLots * maxCount;
     if (maxMinuteNotional > Number.MAX_SAFE_INTEGER) {
       throw new ValidationError(field, 'startPrice, tickSize, lotSize and tradesPerMinute make a minute notional too large to sum exactly');
     }
-    this.bufMs = new Float64Array(this.countSpan);
-    this.bufPrice = new Float64Array(this.countSpan);
-    this.bufQty = new Float64Array(this.countSpan);
-    this.bufMaker = new Uint8Array(this.countSpan);
+    this.bufMs = new Float64Array(maxCount);
+    this.bufPrice = new Float64Array(maxCount);
+    this.bufQty = new Float64Array(maxCount);
+    this.bufMaker = new Uint8Array(maxCount);
   }
 
   /** Mid price (ticks, fractional) of the path at `ms`. */
@@ -168,10 +181,15 @@ export class Market {
     const t = Math.min(ms, nowMs);
     if (t <= this.listingMs) return 0;
     const m = Math.floor(t / MINUTE_MS);
-    const n = this.fillMinute(m);
-    let k = 0;
-    while (k < n && this.bufMs[k]! < t) k++;
-    return this.firstId(m) + k;
+    // The first of the minute's trades at or after t (they are in time order).
+    let lo = 0;
+    let hi = this.fillMinute(m);
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.bufMs[mid]! < t) lo = mid + 1;
+      else hi = mid;
+    }
+    return this.firstId(m) + lo;
   }
 
   /** Trades with ids in [fromId, toId); the caller keeps toId within tradesBefore(now). */
@@ -179,15 +197,15 @@ export class Market {
     const out: SimTrade[] = [];
     if (toId <= fromId) return out;
     let m = this.minuteOfId(fromId);
-    let id = this.firstId(m);
+    let id = fromId;
+    let i = fromId - this.firstId(m);
     while (id < toId) {
       const n = this.fillMinute(m);
-      for (let i = 0; i < n && id < toId; i++, id++) {
-        if (id >= fromId) {
-          out.push({ id, ms: this.bufMs[i]!, price: this.bufPrice[i]!, qty: this.bufQty[i]!, buyerMaker: this.bufMaker[i] === 1 });
-        }
+      for (; i < n && id < toId; i++, id++) {
+        out.push({ id, ms: this.bufMs[i]!, price: this.bufPrice[i]!, qty: this.bufQty[i]!, buyerMaker: this.bufMaker[i] === 1 });
       }
       m++;
+      i = 0;
     }
     return out;
   }
@@ -250,12 +268,14 @@ export class Market {
     if (m < this.listingMinute) return 0;
     const h = hash2(this.key, m);
     if (unit(h) < this.params.quietMinuteShare) return 0;
-    return 1 + (mix32(h ^ 0x68e31da4) % this.countSpan);
+    return this.countBase + (mix32(h ^ 0x68e31da4) % this.countSpan);
   }
 
   /** Generates minute m's trades into the scratch buffers, in time order; returns the count. */
   private fillMinute(m: number): number {
+    if (this.filled.minute === m) return this.filled.count;
     const n = this.minuteTradeCount(m);
+    this.filled = { minute: m, count: n };
     if (n === 0) return 0;
     const rng = new Mulberry32(hash2(this.key ^ 0x5bd1e995, m));
     // Sorted offsets from cumulative random gaps: no sort needed, and equal milliseconds
@@ -549,6 +569,9 @@ function checkParams(p: MarketParams, field: string): MarketParams {
   positive('lotSize');
   if (!(p.quietMinuteShare >= 0 && p.quietMinuteShare < 1)) {
     throw new ValidationError(`${field}.quietMinuteShare`, `${p.quietMinuteShare} is not in [0, 1)`);
+  }
+  if (!(p.tradeCountSpread >= 0 && p.tradeCountSpread <= 1)) {
+    throw new ValidationError(`${field}.tradeCountSpread`, `${p.tradeCountSpread} is not in [0, 1]`);
   }
   for (const name of ['pricePrecision', 'qtyPrecision'] as const) {
     if (!Number.isInteger(p[name]) || p[name] < 0 || p[name] > 18) throw new ValidationError(`${field}.${name}`, `${p[name]} is not an integer in 0..18`);

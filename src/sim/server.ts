@@ -37,6 +37,8 @@ export class SimServer implements Sim {
       ...(opts.wsPingEveryMs !== undefined && { wsPingEveryMs: positiveMs(opts.wsPingEveryMs, 'wsPingEveryMs') }),
       ...(opts.wsPongTimeoutMs !== undefined && { wsPongTimeoutMs: positiveMs(opts.wsPongTimeoutMs, 'wsPongTimeoutMs') }),
     };
+    const wsTradesPerTick = opts.wsTradesPerTick ?? 1000;
+    if (!Number.isSafeInteger(wsTradesPerTick) || wsTradesPerTick < 1) throw new ValidationError('wsTradesPerTick', `must be a whole number from 1, got ${wsTradesPerTick}`);
     for (const [name, create] of Object.entries(VENUES)) {
       const stats = new StatsRecorder();
       const injector = new FaultInjector(seed, faults, (kind) => stats.fault(kind));
@@ -46,6 +48,7 @@ export class SimServer implements Sim {
         weightBudget: opts.weightBudget ?? 6000,
         banMs: opts.banMs ?? 2000,
         ...ws,
+        wsTradesPerTick,
         faults: injector,
         stats,
       });

@@ -21,6 +21,8 @@ export interface VenueContext {
   /** WebSocket ping period and pong deadline; undefined: the venue's documented ones. */
   wsPingEveryMs?: number;
   wsPongTimeoutMs?: number;
+  /** Trades a trade stream pushes per tick at most. */
+  wsTradesPerTick: number;
   faults: FaultInjector;
   stats: StatsRecorder;
 }

@@ -191,7 +191,23 @@ test('prices and sizes are whole ticks and lots within the declared precision', 
   }
 });
 
+test('tradeCountSpread 0 gives every minute the same count: a steady rate', () => {
+  const m = market(5, { tradesPerMinute: 250_000, tradeCountSpread: 0, quietMinuteShare: 0, startPrice: 100, lotSize: 0.01 });
+  const minute = Date.UTC(2024, 1, 9, 13, 7);
+  for (let k = 0; k < 5; k++) assert.equal(m.tradesBefore(minute + (k + 1) * MIN, NOW) - m.tradesBefore(minute + k * MIN, NOW), 250_000);
+  // Half a minute in, about half of it: the trades spread over the minute.
+  const half = m.tradesBefore(minute + MIN / 2, NOW) - m.tradesBefore(minute, NOW);
+  assert.ok(half > 240_000 / 2 && half < 260_000 / 2, `${half}`);
+  // A spread between keeps the mean and bounds the counts.
+  const narrow = market(5, { tradesPerMinute: 1000, tradeCountSpread: 0.1 });
+  const counts = Array.from({ length: 200 }, (_, k) => narrow.tradesBefore(minute + (k + 1) * MIN, NOW) - narrow.tradesBefore(minute + k * MIN, NOW)).filter((n) => n > 0);
+  assert.ok(counts.every((n) => n >= 900 && n <= 1100), `${Math.min(...counts)}..${Math.max(...counts)}`);
+  const mean = counts.reduce((a, b) => a + b, 0) / counts.length;
+  assert.ok(Math.abs(mean - 1000) < 20, `${mean}`);
+});
+
 test('market parameters are validated with the field and the reason', () => {
+  assert.throws(() => market(1, { tradeCountSpread: 1.5 }), (e: unknown) => e instanceof ValidationError && e.field === 'markets.tradeCountSpread');
   assert.throws(() => market(1, { tickSize: 0.03 }), (e: unknown) => e instanceof ValidationError && e.field === 'markets.tickSize');
   assert.throws(() => market(1, { quietMinuteShare: 1 }), (e: unknown) => e instanceof ValidationError && e.field === 'markets.quietMinuteShare');
   assert.throws(() => market(1, { listing: 'soon' }), (e: unknown) => e instanceof ValidationError && e.field === 'markets.listing');

@@ -4,6 +4,7 @@ import { after, before, beforeEach, test } from 'node:test';
 import { WebSocket } from 'ws';
 import { startSim, type Sim } from '../../src/sim/index.ts';
 import { connectWs } from '../helpers/ws-client.ts';
+import { until } from '../helpers/until.ts';
 
 let sim: Sim;
 let wsBase: string;
@@ -94,6 +95,56 @@ test('dropSocketEvery drops the connection without a close frame after N message
   assert.equal((await closed).code, 1006);
   assert.equal(messages.length, 3);
   assert.equal(sim.stats('binance').faultsInjected.dropSocket, 1);
+});
+
+test('wsTradesPerTick caps the trades a stream pushes on one tick; the rest follow in order', { timeout: 15_000 }, async () => {
+  await assert.rejects(startSim({ wsTradesPerTick: 0 }), /wsTradesPerTick: must be a whole number/);
+  const capped = await startSim({ port: 0, seed: 3, wsTradesPerTick: 3, markets: { tradesPerMinute: 6000, quietMinuteShare: 0 } });
+  try {
+    const ws = new WebSocket(`${capped.url.replace('http', 'ws')}/binance/ws/btcusdt@aggTrade`);
+    const events: { a: number; E: number }[] = [];
+    ws.on('message', (d) => events.push(JSON.parse(d.toString())));
+    await until('60 events', async () => (events.length >= 60 ? true : undefined));
+    ws.close();
+    // Events of one tick share their event time E: never more than 3, and at 100 trades a second some ticks are full.
+    const perTick = new Map<number, number>();
+    for (const e of events) perTick.set(e.E, (perTick.get(e.E) ?? 0) + 1);
+    assert.equal(Math.max(...perTick.values()), 3);
+    events.forEach((e, i) => i > 0 && assert.equal(e.a, events[i - 1]!.a + 1));
+  } finally {
+    await capped.close();
+  }
+});
+
+test('a client that stops reading gets nothing more until it reads again, and misses nothing', { timeout: 60_000 }, async () => {
+  // 60,000 trades a second: some MB a second that a paused reader leaves in the socket.
+  const fast = await startSim({
+    port: 0,
+    seed: 3,
+    wsTradesPerTick: 20_000,
+    markets: { symbols: { BTCUSDT: { tradesPerMinute: 3_600_000, tradeCountSpread: 0, quietMinuteShare: 0, startPrice: 100, lotSize: 0.01 } } },
+  });
+  try {
+    const ws = new WebSocket(`${fast.url.replace('http', 'ws')}/binance/ws/btcusdt@aggTrade`);
+    const ids: number[] = [];
+    ws.on('message', (d) => ids.push(JSON.parse(d.toString()).a));
+    await until('the first events', async () => (ids.length > 1000 ? true : undefined));
+    ws.pause();
+    // The simulator stops pushing once the unread bytes pile up (without that it would push on, into its memory).
+    let sent = -1;
+    await until('the simulator to hold back', async () => {
+      const [before, now] = [sent, fast.stats('binance').wsMessages];
+      sent = now;
+      return now === before ? true : undefined;
+    });
+    const held = fast.stats('binance').wsMessages;
+    ws.resume();
+    await until('events pushed after the pause', async () => (ids.length > held + 1000 ? true : undefined));
+    ws.terminate();
+    ids.forEach((id, i) => i > 0 && assert.equal(id, ids[i - 1]! + 1));
+  } finally {
+    await fast.close();
+  }
 });
 
 test('an upgrade outside the stream paths is refused', async () => {
