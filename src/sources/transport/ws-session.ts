@@ -67,7 +67,9 @@ export async function* wsSession(dialect: WsDialect, opts: WsSessionOptions): As
 
 /** Events waiting for the consumer; it pulls at its pace, so a slow consumer holds frames in memory, never loses them. */
 class EventQueue {
-  readonly #items: WsEvent[] = [];
+  // Taken from #head on: shift() moves every item left, which made a long queue quadratic.
+  #items: (WsEvent | undefined)[] = [];
+  #head = 0;
   #wake: (() => void) | undefined;
 
   push(e: WsEvent): void {
@@ -76,7 +78,7 @@ class EventQueue {
   }
 
   async next(signal: AbortSignal): Promise<WsEvent | undefined> {
-    while (this.#items.length === 0) {
+    while (this.#head === this.#items.length) {
       if (signal.aborted) return undefined;
       await new Promise<void>((resolve) => {
         const done = () => {
@@ -88,7 +90,15 @@ class EventQueue {
         signal.addEventListener('abort', done, { once: true });
       });
     }
-    return signal.aborted ? undefined : this.#items.shift();
+    if (signal.aborted) return undefined;
+    const e = this.#items[this.#head];
+    this.#items[this.#head++] = undefined;
+    // Taken items are let go once they are most of the array, so the copy costs O(1) per item.
+    if (this.#head >= 1024 && this.#head * 2 >= this.#items.length) {
+      this.#items = this.#items.slice(this.#head);
+      this.#head = 0;
+    }
+    return e;
   }
 }
 
