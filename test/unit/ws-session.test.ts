@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
 import { wsSession, type WsDialect, type WsEvent } from '../../src/sources/transport/ws-session.ts';
+import { until } from '../helpers/until.ts';
 
 interface Venue {
   url: string;
@@ -132,4 +133,34 @@ test('an abort ends the session and closes its socket', async (t) => {
   assert.deepEqual(frames(events), ['x']);
   await new Promise((r) => setTimeout(r, 100));
   assert.equal(v.sockets[0]!.ws.readyState, WebSocket.CLOSED);
+});
+
+test('a consumer far behind the venue gets every frame in order; meanwhile the socket stops reading and the venue holds the rest', async (t) => {
+  const FRAMES = 50_000;
+  const pad = 'x'.repeat(1000);
+  const v = await venue(t, (ws) => {
+    for (let i = 1; i <= FRAMES; i++) ws.send(`${i} ${pad}`);
+  });
+  const ac = new AbortController();
+  t.after(() => ac.abort());
+  const session = wsSession(dialect(v.url, { staleAfterMs: 60_000 }), { signal: ac.signal });
+  const texts: string[] = [];
+  const take = async () => {
+    for (;;) {
+      const { value } = await session.next();
+      if (value?.kind === 'frame') return texts.push(value.text);
+    }
+  };
+  await take();
+  // The consumer stalls: what the venue still holds for it stops draining, well above zero.
+  let held = -1;
+  const settled = await until('the venue’s send buffer to stop draining', async () => {
+    const [before, now] = [held, v.sockets[0]!.ws.bufferedAmount];
+    held = now;
+    return now === before ? now : undefined;
+  });
+  assert.ok(settled > 10e6, `${settled} bytes held by the venue`);
+  while (texts.length < FRAMES) await take();
+  texts.forEach((text, i) => assert.equal(text.slice(0, text.indexOf(' ')), String(i + 1)));
+  await session.return(undefined);
 });

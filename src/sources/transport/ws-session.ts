@@ -51,7 +51,7 @@ export interface WsSessionOptions {
 
 /** Frames until `signal` aborts; the generator then closes its sockets and returns. */
 export async function* wsSession(dialect: WsDialect, opts: WsSessionOptions): AsyncGenerator<WsEvent> {
-  const queue = new EventQueue();
+  const queue = new EventQueue(() => session.resume());
   const session = new Session(dialect, opts, queue);
   session.start();
   try {
@@ -65,12 +65,25 @@ export async function* wsSession(dialect: WsDialect, opts: WsSessionOptions): As
   }
 }
 
-/** Events waiting for the consumer; it pulls at its pace, so a slow consumer holds frames in memory, never loses them. */
+/**
+ * Frames waiting for a consumer that fell behind before the socket stops reading (a few MB);
+ * it reads again once half are taken. Meanwhile the venue's side of the connection holds what
+ * it sends, as it would for a slow link, and the worker's memory stays bounded.
+ */
+const QUEUED_FRAMES_MAX = 10_000;
+
+/** Events waiting for the consumer; it pulls at its pace, so a slow consumer is paced by the socket, and never loses frames. */
 class EventQueue {
   // Taken from #head on: shift() moves every item left, which made a long queue quadratic.
   #items: (WsEvent | undefined)[] = [];
   #head = 0;
   #wake: (() => void) | undefined;
+
+  constructor(private readonly onDrained: () => void) {}
+
+  get size(): number {
+    return this.#items.length - this.#head;
+  }
 
   push(e: WsEvent): void {
     this.#items.push(e);
@@ -98,6 +111,7 @@ class EventQueue {
       this.#items = this.#items.slice(this.#head);
       this.#head = 0;
     }
+    if (this.size === QUEUED_FRAMES_MAX / 2) this.onDrained();
     return e;
   }
 }
@@ -108,6 +122,8 @@ interface Conn {
   openedAtMs: number;
   lastFrameAtMs: number;
   subscribed: boolean;
+  /** Not reading while the consumer catches up. */
+  paused: boolean;
   timers: NodeJS.Timeout[];
 }
 
@@ -144,10 +160,20 @@ class Session {
     for (const c of [this.#current, this.#incoming]) if (c) this.#close(c);
   }
 
+  /** The consumer caught up: the sockets read again. */
+  resume(): void {
+    for (const c of [this.#current, this.#incoming]) {
+      if (!c?.paused) continue;
+      c.paused = false;
+      c.lastFrameAtMs = Date.now();
+      c.ws.resume();
+    }
+  }
+
   #connect(role: 'current' | 'incoming'): void {
     if (this.#stopped) return;
     const ws = new WebSocket(this.dialect.url, { handshakeTimeout: this.dialect.staleAfterMs });
-    const c: Conn = { id: this.#next++, ws, openedAtMs: Date.now(), lastFrameAtMs: Date.now(), subscribed: false, timers: [] };
+    const c: Conn = { id: this.#next++, ws, openedAtMs: Date.now(), lastFrameAtMs: Date.now(), subscribed: false, paused: false, timers: [] };
     if (role === 'current') this.#current = c;
     else this.#incoming = c;
     const alive = () => (c.lastFrameAtMs = Date.now());
@@ -159,14 +185,20 @@ class Session {
       const text = isBinary ? Buffer.from(data as Buffer).toString('utf8') : data.toString();
       if (this.dialect.isReply?.(text)) return;
       if (c === this.#incoming) this.#promote(c);
-      if (c === this.#current) this.events.push({ kind: 'frame', connection: c.id, text, receivedAtMs: c.lastFrameAtMs });
+      if (c !== this.#current) return;
+      this.events.push({ kind: 'frame', connection: c.id, text, receivedAtMs: c.lastFrameAtMs });
+      if (this.events.size >= QUEUED_FRAMES_MAX && !c.paused) {
+        c.paused = true;
+        c.ws.pause();
+      }
     });
     ws.on('error', () => {}); // 'close' follows with the reason
     ws.on('close', (code, reason) => this.#closed(c, `closed (${code}${reason.length ? ` ${reason.toString()}` : ''})`));
     ws.on('unexpected-response', (_req, res) => this.#closed(c, `HTTP ${res.statusCode} on connect`));
     c.timers.push(
       setInterval(() => {
-        if (Date.now() - c.lastFrameAtMs > this.dialect.staleAfterMs) this.#closed(c, `no frame for ${this.dialect.staleAfterMs} ms`);
+        // A paused socket reads nothing: its silence is the consumer's, not the venue's.
+        if (!c.paused && Date.now() - c.lastFrameAtMs > this.dialect.staleAfterMs) this.#closed(c, `no frame for ${this.dialect.staleAfterMs} ms`);
       }, Math.max(50, Math.min(1_000, this.dialect.staleAfterMs / 4))),
     );
   }
