@@ -54,7 +54,7 @@ export function tempDir(prefix: string): { path: string; remove(): void } {
 const SIM_CHILD = fileURLToPath(new URL('./sim-child.ts', import.meta.url));
 
 /** The simulator in a process of its own, so it does not share the measured event loop. */
-export async function simProcess(options: SimOptions): Promise<{ url: string; stats(exchange?: string): Promise<SimStats>; stop(): Promise<void> }> {
+export async function simProcess(options: SimOptions): Promise<{ url: string; pid: number; stats(exchange?: string): Promise<SimStats>; stop(): Promise<void> }> {
   const child = spawn(process.execPath, ['--import', 'tsx', SIM_CHILD, JSON.stringify({ port: 0, ...options })], { stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
@@ -67,6 +67,7 @@ export async function simProcess(options: SimOptions): Promise<{ url: string; st
   });
   return {
     url,
+    pid: child.pid!,
     stats: async (exchange = 'binance') => (await (await fetch(`${url}/_sim/stats?exchange=${exchange}`)).json()) as SimStats,
     stop: async () => {
       child.kill('SIGTERM');

@@ -72,6 +72,14 @@ export async function peakRssKb(pid: number): Promise<number> {
   return Number(m[1]);
 }
 
+/** CPU time (user + system) a live process has used so far, in seconds. */
+export async function cpuSeconds(pid: number): Promise<number> {
+  // Fields 14 and 15 of /proc/<pid>/stat, after the parenthesised command name, in clock ticks (USER_HZ, 100 on Linux).
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 export interface MeasuredRun {
   /** Spawn to exit. */
   ms: number;

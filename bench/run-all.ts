@@ -6,7 +6,7 @@ import { cpus, release, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { fmt, RUNS, type Figure } from './lib.ts';
 
-const BENCHES = ['backfill-overhead', 'rate-budget', 'read', 'read-stream', 'inventory', 'temporal-start', 'busy-machine', 'cli-start', 'scheduling', 'peer'];
+const BENCHES = ['backfill-overhead', 'rate-budget', 'read', 'read-stream', 'inventory', 'temporal-start', 'busy-machine', 'cli-start', 'scheduling', 'stream', 'peer'];
 
 interface Outcome {
   bench: string;
