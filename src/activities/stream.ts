@@ -81,7 +81,9 @@ async function streamSession(deps: BackfillDeps, input: StreamSessionInput): Pro
   let buffer: AnyRow[] = [];
   /** Whether more rows may still come at the newest buffered row's ts. */
   let tailOpen = false;
+  /** When the oldest buffered row and the newest came in. */
   let oldestAtMs = 0;
+  let newestAtMs = 0;
   /** Where the covered span the stream is extending began: its first row, or the end of its last gap. */
   let segmentStart: bigint | null = null;
   const heals: StreamGap[] = [];
@@ -103,6 +105,8 @@ async function streamSession(deps: BackfillDeps, input: StreamSessionInput): Pro
     if (!final && tailOpen) while (n > 0 && buffer[n - 1]!.ts === buffer[buffer.length - 1]!.ts) n--;
     const rows = buffer.slice(0, n);
     buffer = buffer.slice(n);
+    // The rows kept back came with the newest events: the flush interval runs for them from there.
+    if (buffer.length > 0) oldestAtMs = newestAtMs;
     if (rows.length === 0) return;
     const first = rows[0]!;
     const last = rows[rows.length - 1]!;
@@ -156,6 +160,7 @@ async function streamSession(deps: BackfillDeps, input: StreamSessionInput): Pro
     for await (const e of events) {
       if (e.kind === 'rows') {
         if (buffer.length === 0) oldestAtMs = e.receivedAtMs;
+        newestAtMs = e.receivedAtMs;
         buffer.push(...e.rows);
         tailOpen = !e.settled;
         if (e.sample && e.receivedAtMs - lastSampleMs >= SAMPLE_EVERY_MS) {
