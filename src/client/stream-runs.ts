@@ -3,7 +3,7 @@
 // with each stream's liveness. A stream started by hand has no spec id; one started from a job
 // carries the job's id (search attribute DccdSpecId) and version (memo specVersion).
 import { setTimeout as sleep } from 'node:timers/promises';
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { isFinal, type JobRunState } from '../domain/job-run.ts';
 import { isSupervisedStream, specWorkflowId, type JobSpec } from '../domain/job-spec.ts';
 import type { StreamStatus } from '../domain/stream.ts';
@@ -31,7 +31,7 @@ export async function runningStreams(services: Services, workflowIds: readonly s
   const client = await services.temporal();
   const ids = new Set(workflowIds);
   const found = new Map<string, LiveStreamRun>();
-  for (const d of await Promise.all([...ids].map((id) => describeOrNone(client, id)))) {
+  for (const d of await Promise.all([...ids].map((id) => orNone(client.workflow.getHandle(id).describe())))) {
     if (d?.status.name === 'RUNNING') found.set(d.workflowId, liveRunOf(d));
   }
   for await (const wf of client.workflow.list({ query: RUNNING_STREAMS })) if (!ids.has(wf.workflowId)) found.set(wf.workflowId, liveRunOf(wf));
@@ -44,9 +44,10 @@ function liveRunOf(info: Parameters<typeof runFromExecution>[0]): LiveStreamRun 
   return { runId: run.runId, workflowId: run.workflowId, specId: run.specId, specVersion: typeof version === 'string' ? version : null, state: run.state as LiveStreamRun['state'] };
 }
 
-async function describeOrNone(client: Client, workflowId: string) {
+/** What `lookup` finds, or undefined for a workflow id never started. */
+async function orNone<T>(lookup: Promise<T>): Promise<T | undefined> {
   try {
-    return await client.workflow.getHandle(workflowId).describe();
+    return await lookup;
   } catch (e) {
     if (e instanceof WorkflowNotFoundError) return undefined;
     throw e;
@@ -94,10 +95,7 @@ export async function listStreams(services: Services, jobs: readonly JobSpec[]):
   return Promise.all(
     [...ids].sort().map(async (workflowId): Promise<StreamEntry> => {
       const job = supervised.get(workflowId);
-      const run = await runOf(client.workflow.getHandle(workflowId)).catch((e: unknown) => {
-        if (e instanceof WorkflowNotFoundError) return undefined;
-        throw e;
-      });
+      const run = await orNone(runOf(client.workflow.getHandle(workflowId)));
       const supervisedBy = job?.id ?? null;
       if (!run) {
         const none = { runId: null, state: 'not_started', running: false, startedAt: null, endedAt: null, rowsWritten: 0, error: null, live: null } as const;
