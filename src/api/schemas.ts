@@ -50,6 +50,7 @@ export const JobRun = z.object({
   rowsWritten: z.number(),
   error: z.string().nullable(),
   progress: z.object({ done: z.number(), total: z.number(), unit: z.literal('windows'), rows: z.number() }).nullable(),
+  range: z.object({ start: z.string(), end: z.string() }).nullable(),
   logTail: z.array(z.string()),
   live: StreamLive.optional(),
 });

@@ -1,10 +1,16 @@
 // `dccd backfill`: check the request, start its run; with --wait, follow it to its end.
+// With a daemon serving the data folder, its API takes the request (check, run, events), so
+// this process loads neither Temporal's client nor the storage engines.
 import type { AppConfig } from '../config/app-config.ts';
+import { DccdClient } from '../client/http-client.ts';
+import type { DaemonState } from '../client/daemon-state.ts';
 import type { BackfillRequest, BackfillResult } from '../domain/job.ts';
+import type { JobRun } from '../domain/job-run.ts';
 import type { BackfillCheck } from '../jobs/backfill-check.ts';
 import { ValidationError } from '../domain/errors.ts';
 import { parseExchange, parseKind } from '../domain/target.ts';
-import { isoFromNs } from '../domain/time.ts';
+import { isoFromNs, parseAbsoluteTime } from '../domain/time.ts';
+import { followEvents } from './follow-events.ts';
 import { asDaemonSees, localDaemon, openSession } from './temporal-session.ts';
 import { writeLine } from './terminal.ts';
 
@@ -36,6 +42,7 @@ export async function runBackfill(cfg: AppConfig, exchange: string, symbol: stri
   const daemon = await localDaemon(cfg);
   const seen = asDaemonSees(cfg, daemon);
   for (const w of seen.warnings) writeLine(`warning: ${w}`);
+  if (daemon?.apiUrl) return backfillThroughDaemon(new DccdClient(daemon.apiUrl, { token: cfg.api.token }), daemon, request, f);
   // Checked before anything is written (a refused request leaves no trace); the worker's
   // modules load meanwhile when this command will host one.
   if (!daemon && !cfg.temporal.address) void import('../worker/worker.ts').catch(() => undefined);
@@ -45,11 +52,7 @@ export async function runBackfill(cfg: AppConfig, exchange: string, symbol: stri
   try {
     const [{ submitBackfill }, { followRun }] = await Promise.all([import('../client/runs.ts'), import('./follow-run.ts')]);
     const started = await submitBackfill(session.services, check.request);
-    const { namespace } = session.services.temporalTarget();
-    if (!f.json) {
-      console.log(`run ${started.runId}  (${started.workflowId})`);
-      if (session.uiUrl) console.log(`Temporal UI: ${session.uiUrl}/namespaces/${namespace}/workflows/${encodeURIComponent(started.workflowId)}/${started.runId}/history`);
-    }
+    if (!f.json) printStarted(started, session.uiUrl, session.services.temporalTarget().namespace);
     if (session.mode === 'cluster' && !(await session.services.workerPolling())) {
       writeLine(`note: no worker polls task queue '${session.services.temporalTarget().taskQueue}'; the run starts when one does (dccd worker)`);
     }
@@ -65,18 +68,56 @@ export async function runBackfill(cfg: AppConfig, exchange: string, symbol: stri
       hosted,
       failed: session.failed,
     });
-    if (!result) {
-      const where = hosted ? 'it pauses until a worker runs again (dccd start or dccd worker)' : 'it goes on in the background';
-      writeLine(`detached from run ${started.runId}; ${where}. Stop it with: dccd stop ${started.runId}`);
-      if (f.json) console.log(JSON.stringify({ ...started, detached: true }));
-      return 0;
-    }
-    if (f.json) console.log(JSON.stringify(result));
-    else console.log(summary(result));
-    return result.state === 'failed' ? 1 : 0;
+    return ended(started, result, f, hosted);
   } finally {
     await session.close();
   }
+}
+
+/** The daemon's API checks and starts the run; --wait follows its events. */
+async function backfillThroughDaemon(client: DccdClient, daemon: DaemonState, request: BackfillRequest, f: BackfillFlags): Promise<number> {
+  const { target, ...range } = request;
+  const { notes = [], ...started } = await client.backfill({ ...target, ...range });
+  for (const n of notes) writeLine(`note: ${n}`);
+  if (!f.json) printStarted(started, daemon.temporal.uiUrl, daemon.temporal.namespace);
+  if (!f.wait) {
+    if (f.json) console.log(JSON.stringify(started));
+    return 0;
+  }
+  const last = await followEvents(client, started.runId, { quiet: Boolean(f.json), interrupt: { choice: f.stopOnExit ? 'stop' : 'ask', stop: () => client.stopRun(started.runId) } });
+  return ended(started, last && resultOf(last), f, false);
+}
+
+function printStarted(started: { runId: string; workflowId: string }, uiUrl: string | undefined, namespace: string): void {
+  console.log(`run ${started.runId}  (${started.workflowId})`);
+  if (uiUrl) console.log(`Temporal UI: ${uiUrl}/namespaces/${namespace}/workflows/${encodeURIComponent(started.workflowId)}/${started.runId}/history`);
+}
+
+/** Prints how the followed run ended (or that this command detached from it); the exit code. */
+function ended(started: { runId: string; workflowId: string }, result: BackfillResult | undefined, f: BackfillFlags, hosted: boolean): number {
+  if (!result) {
+    const where = hosted ? 'it pauses until a worker runs again (dccd start or dccd worker)' : 'it goes on in the background';
+    writeLine(`detached from run ${started.runId}; ${where}. Stop it with: dccd stop ${started.runId}`);
+    if (f.json) console.log(JSON.stringify({ ...started, detached: true }));
+    return 0;
+  }
+  if (f.json) console.log(JSON.stringify(result));
+  else console.log(summary(result));
+  return result.state === 'failed' ? 1 : 0;
+}
+
+/** A run's last status as the result a backfill run returns. */
+function resultOf(run: JobRun): BackfillResult {
+  const state = run.state === 'succeeded' ? 'completed' : run.state === 'stopped' ? 'stopped' : 'failed';
+  const ns = (iso: string | undefined, field: string) => (iso === undefined ? null : String(parseAbsoluteTime(iso, field)));
+  return {
+    runId: run.runId,
+    state,
+    rowsWritten: run.rowsWritten,
+    startNs: ns(run.range?.start, 'range.start'),
+    endNs: ns(run.range?.end, 'range.end'),
+    ...(state === 'failed' && { error: run.error ?? `the run ended ${run.state}` }),
+  };
 }
 
 /** The request as the venue answers it (symbol listed, range clamped), with notes for the user. */

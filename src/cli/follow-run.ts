@@ -2,10 +2,10 @@
 // what holds the run up as soon as the server knows it (a retrying window, an unreachable
 // venue), and Ctrl-C to stop or detach. One status call at a time, all of them finished
 // before this returns, so no call outlives the connection that carries it.
-import { createInterface } from 'node:readline/promises';
 import type { BackfillResult } from '../domain/job.ts';
 import { runResult, runStatus, startedHandle, stopRun, type RunStatus, type StartedRun } from '../client/runs.ts';
 import type { Services } from '../services.ts';
+import { interruptChoice } from './follow-events.ts';
 import { renderProgress } from './progress-bar.ts';
 import { endStatus, setStatus, writeLine } from './terminal.ts';
 
@@ -92,23 +92,5 @@ export async function followRun(services: Services, started: StartedRun, o: Foll
     const last = await runStatus(handle).catch(() => undefined);
     if (last) show(last);
     endStatus();
-  }
-}
-
-/** Ctrl-C while following: stop the run, or only stop following it (the default). */
-async function interruptChoice(o: FollowOptions): Promise<'stop' | 'detach'> {
-  if (o.onInterrupt === 'stop') {
-    writeLine('\nstopping the run: windows in flight finish, or end at once if they are retrying...');
-    return 'stop';
-  }
-  if (o.onInterrupt === 'detach' || !process.stdin.isTTY) return 'detach';
-  endStatus();
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    const pause = o.hosted ? ' (detached, it pauses until dccd runs again)' : '';
-    const answer = await rl.question(`\nStop the run too? [y/N]${pause} `);
-    return /^y(es)?$/i.test(answer.trim()) ? 'stop' : 'detach';
-  } finally {
-    rl.close();
   }
 }

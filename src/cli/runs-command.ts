@@ -8,7 +8,8 @@ import { JOB_RUN_STATES, type JobRun, type JobRunState } from '../domain/job-run
 import { parseSpecId } from '../domain/job-spec.ts';
 import { datasetKind } from '../domain/target.ts';
 import { withRunsApi, type RunsApi } from './remote.ts';
-import { endStatus, setStatus, writeLine } from './terminal.ts';
+import { followEvents } from './follow-events.ts';
+import { writeLine } from './terminal.ts';
 
 export interface RunsFlags {
   state?: string;
@@ -64,28 +65,11 @@ export function runRunsFollow(cfg: AppConfig, id: string, command: string): Prom
 
 /** Follows run `id` through `api` until it ends (or Ctrl-C detaches); exits 1 when it failed. */
 export async function followRunEvents(api: RunsApi, id: string): Promise<number> {
-  const detach = new AbortController();
-  const onSigint = () => detach.abort();
-  process.once('SIGINT', onSigint);
-  try {
-    let last: JobRun | undefined;
-    try {
-      for await (const e of api.runEvents(id, detach.signal)) {
-        if (e.type === 'log') writeLine(e.data.line);
-        else if (e.type === 'progress') setStatus(`${e.data.done}/${e.data.total} ${e.data.unit}, ${e.data.rows.toLocaleString('en-US')} rows`);
-        else last = e.data;
-      }
-    } catch (e) {
-      if (!detach.signal.aborted) throw e;
-    }
-    endStatus();
-    if (detach.signal.aborted || !last) {
-      writeLine(`no longer following; run ${last?.runId ?? id} goes on`);
-      return 0;
-    }
-    console.log(`${last.state}: ${last.rowsWritten.toLocaleString('en-US')} rows  run ${last.runId}${last.error ? `  ${last.error}` : ''}`);
-    return last.state === 'failed' ? 1 : 0;
-  } finally {
-    process.off('SIGINT', onSigint);
+  const last = await followEvents(api, id);
+  if (!last) {
+    writeLine(`no longer following; run ${id} goes on`);
+    return 0;
   }
+  console.log(`${last.state}: ${last.rowsWritten.toLocaleString('en-US')} rows  run ${last.runId}${last.error ? `  ${last.error}` : ''}`);
+  return last.state === 'failed' ? 1 : 0;
 }

@@ -7,8 +7,7 @@ import type { AppConfig } from '../config/app-config.ts';
 import { checkDataFolder } from '../config/path-checks.ts';
 import { describeDaemon, findDaemon, type DaemonState } from '../client/daemon-state.ts';
 import type { Services } from '../services.ts';
-import { temporalAnswers } from '../worker/dev-server.ts';
-import { DataFolderBusy, hostDataFolder, type HostedStack } from '../worker/embedded-stack.ts';
+import type { HostedStack } from '../worker/embedded-stack.ts';
 import { writeLine } from './terminal.ts';
 
 export type SessionMode = 'cluster' | 'daemon' | 'hosted';
@@ -61,9 +60,12 @@ export function asDaemonSees(cfg: AppConfig, daemon: DaemonState | undefined): {
   return { cfg: { ...cfg, exchanges: exchanges as AppConfig['exchanges'] }, warnings };
 }
 
+// The server and worker modules load only where a session needs them: a command that reaches
+// a daemon through its API never does.
 export async function openSession(cfg: AppConfig, needs: SessionNeeds, command: string): Promise<TemporalSession> {
   const never = new Promise<never>(() => undefined);
   if (cfg.temporal.address) {
+    const { temporalAnswers } = await import('../worker/dev-server.ts');
     if (!(await temporalAnswers(cfg.temporal.address))) throw new Error(`temporal.address: no Temporal server answers at ${cfg.temporal.address}`);
     const { buildServices } = await import('../services.ts');
     const services = buildServices(cfg);
@@ -73,6 +75,7 @@ export async function openSession(cfg: AppConfig, needs: SessionNeeds, command: 
   if (daemon) return reachDaemon(cfg, daemon, needs, never);
   // This command will host the folder's server and worker: a folder that cannot serve is refused first.
   await checkDataFolder(cfg.data, { write: true });
+  const { DataFolderBusy, hostDataFolder } = await import('../worker/embedded-stack.ts');
   let stack: HostedStack;
   try {
     stack = await hostDataFolder(cfg, { role: 'command', command, ports: 'any', log: writeLine });
@@ -88,7 +91,7 @@ export async function openSession(cfg: AppConfig, needs: SessionNeeds, command: 
 
 async function reachDaemon(cfg: AppConfig, daemon: DaemonState, needs: SessionNeeds, never: Promise<never>): Promise<TemporalSession> {
   // A one-shot command's worker goes when that command ends: work started here would stall.
-  if (needs.worker && daemon.role === 'command') throw new DataFolderBusy(cfg.data, daemon);
+  if (needs.worker && daemon.role === 'command') throw new (await import('../worker/embedded-stack.ts')).DataFolderBusy(cfg.data, daemon);
   const { buildServices } = await import('../services.ts');
   const services = buildServices(asDaemonSees(cfg, daemon).cfg, { temporal: daemon.temporal });
   return { services, mode: 'daemon', daemon, uiUrl: daemon.temporal.uiUrl, failed: never, close: () => services.close() };

@@ -90,7 +90,8 @@ export class DccdClient {
     return (await this.#call<{ streams: StreamEntry[] }>('GET', '/api/streams')).streams;
   }
 
-  backfill(body: BackfillBody): Promise<{ runId: string; workflowId: string }> {
+  /** Checks and starts a backfill; `notes` say what the check changed or found (a range clamped to the listing). */
+  backfill(body: BackfillBody): Promise<{ runId: string; workflowId: string; notes: string[] }> {
     return this.#call('POST', '/api/backfill', body);
   }
 

@@ -1,7 +1,8 @@
 // A run's life as a stream of events, for the API's server-sent events (and anything else
 // that follows a run remotely): its current state first, then progress, each new log line,
-// and every change of state, ending with the final status. Polls the run's own query; one
-// call at a time, none left running once the consumer stops.
+// and every change of state, ending with the final status. Polls the run's own query, and
+// waits on its result meanwhile so its end is told at once, not at the next poll; nothing is
+// left running once the consumer stops.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isFinal, type JobRun } from '../domain/job-run.ts';
 import type { Services } from '../services.ts';
@@ -23,20 +24,33 @@ export async function* runEvents(services: Services, id: string, signal: AbortSi
   yield { type: 'status', data: run };
   const said = new Set(run.logTail);
   let lastProgress = JSON.stringify(run.progress);
-  while (!isFinal(run.state) && !signal.aborted) {
-    await sleep(pollMs, undefined, { signal }).catch(() => undefined);
-    if (signal.aborted) return;
-    const next = await runOf(handle);
-    for (const line of next.logTail) {
-      if (said.has(line)) continue;
-      said.add(line);
-      yield { type: 'log', data: { runId: next.runId, line } };
+  const client = await services.temporal();
+  const done = new AbortController();
+  const stop = () => done.abort();
+  signal.addEventListener('abort', stop, { once: true });
+  // Settles when the run ends (or the long poll fails: then the polls alone go on).
+  let ending: Promise<unknown> | undefined = client.withAbortSignal(done.signal, () => handle.result()).catch(() => undefined);
+  const ended = ending.then(() => (ending = undefined));
+  try {
+    while (!isFinal(run.state) && !signal.aborted) {
+      await Promise.race([sleep(pollMs, undefined, { signal: done.signal }).catch(() => undefined), ...(ending ? [ending] : [])]);
+      if (signal.aborted) return;
+      const next = await runOf(handle);
+      for (const line of next.logTail) {
+        if (said.has(line)) continue;
+        said.add(line);
+        yield { type: 'log', data: { runId: next.runId, line } };
+      }
+      const progress = JSON.stringify(next.progress);
+      if (next.progress && progress !== lastProgress) yield { type: 'progress', data: { runId: next.runId, ...next.progress } };
+      lastProgress = progress;
+      if (next.state !== run.state || isFinal(next.state)) yield { type: 'status', data: next };
+      run = next;
     }
-    const progress = JSON.stringify(next.progress);
-    if (next.progress && progress !== lastProgress) yield { type: 'progress', data: { runId: next.runId, ...next.progress } };
-    lastProgress = progress;
-    if (next.state !== run.state || isFinal(next.state)) yield { type: 'status', data: next };
-    run = next;
+  } finally {
+    signal.removeEventListener('abort', stop);
+    done.abort();
+    await ended;
   }
 }
 

@@ -10,6 +10,7 @@ import { liveOf } from '../domain/stream.ts';
 import type { BackfillProgress } from '../domain/job.ts';
 import type { Operation } from '../domain/job-spec.ts';
 import { parseDatasetKind, type ExchangeName } from '../domain/target.ts';
+import { isoFromNs } from '../domain/time.ts';
 import type { Services } from '../services.ts';
 import { SA } from '../workflows/definitions.ts';
 import { backfillProgress, runHandle, runResult, runStatus, type RunHandle } from './runs.ts';
@@ -127,6 +128,7 @@ export function runFromExecution(info: Pick<WorkflowExecutionInfo, 'workflowId' 
     rowsWritten: sa.get(SA.rowsWritten) ?? 0,
     error: null,
     progress: null,
+    range: null,
     logTail: [],
   };
 }
@@ -161,7 +163,7 @@ export async function runOf(handle: RunHandle): Promise<JobRun> {
   if (run.operation === 'stream') return streamRunOf(handle, run, d);
   if (!isFinal(run.state)) {
     const status = await runStatus(handle, d);
-    return { ...run, rowsWritten: status.progress.rowsWritten, progress: progressOf(status.progress), logTail: status.logTail };
+    return { ...run, rowsWritten: status.progress.rowsWritten, progress: progressOf(status.progress), range: rangeOf(status.progress), logTail: status.logTail };
   }
   const result = await runResult(handle, run.runId);
   // A query of an ended run replays its history on a worker; with none running, the result alone.
@@ -171,6 +173,7 @@ export async function runOf(handle: RunHandle): Promise<JobRun> {
     rowsWritten: result.rowsWritten || run.rowsWritten,
     error: result.error ?? null,
     progress: progress ? progressOf(progress) : null,
+    range: rangeOf(result),
     logTail: progress?.log ?? [],
   };
 }
@@ -184,6 +187,10 @@ async function streamRunOf(handle: RunHandle, run: JobRun, d: WorkflowExecutionD
   });
   if (!status) return run;
   return { ...run, rowsWritten: status.rowsWritten, logTail: status.log, live: liveOf(status), ...(status.state === 'failed' && { error: status.log.at(-1) ?? null }) };
+}
+
+function rangeOf(r: { startNs: string | null; endNs: string | null }): JobRun['range'] {
+  return r.startNs && r.endNs ? { start: isoFromNs(BigInt(r.startNs)), end: isoFromNs(BigInt(r.endNs)) } : null;
 }
 
 function progressOf(p: BackfillProgress): JobRun['progress'] {

@@ -28,6 +28,8 @@ export interface JobRun {
   error: string | null;
   /** Known for one run (describe + query); lists leave it null. */
   progress: RunProgress | null;
+  /** What a backfill covers once it has resolved its range (ISO, ns); streams and lists leave it null. */
+  range: { start: string; end: string } | null;
   logTail: string[];
   /** A stream's liveness (one run, not lists): rows, rate, last sample, reconnects, gaps. */
   live?: StreamStatus;

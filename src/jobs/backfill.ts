@@ -5,9 +5,9 @@ import type { Services } from '../services.ts';
 import { submitBackfill, type BackfillTuning, type StartedRun } from '../client/runs.ts';
 import { checkBackfill } from './backfill-check.ts';
 
-/** Checks `req` with the venue and starts its run. */
-export async function startBackfill(services: Services, req: BackfillRequest, tuning: BackfillTuning = {}): Promise<StartedRun> {
+/** Checks `req` with the venue and starts its run; `notes` are what the check found worth saying (a range clamped, say). */
+export async function startBackfill(services: Services, req: BackfillRequest, tuning: BackfillTuning = {}): Promise<StartedRun & { notes: string[] }> {
   const exchange = parseExchange(req.target.exchange, 'target.exchange');
-  const { request } = await checkBackfill({ ...req, target: { ...req.target, exchange } }, services.adapter(exchange, { interactive: true }));
-  return submitBackfill(services, request, tuning);
+  const { request, notes } = await checkBackfill({ ...req, target: { ...req.target, exchange } }, services.adapter(exchange, { interactive: true }));
+  return { ...(await submitBackfill(services, request, tuning)), notes };
 }

@@ -7,6 +7,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildApi, listenApi } from '../../src/api/server.ts';
+import { runEvents } from '../../src/client/run-events.ts';
 import { listRuns } from '../../src/client/run-list.ts';
 import { parseConfig } from '../../src/config/load-config.ts';
 import { JobStore } from '../../src/jobs/job-store.ts';
@@ -20,7 +21,8 @@ test('ad-hoc backfills through the API: started, refused with the running id, li
   const app = await buildApi({ services: env.services });
   const started = await app.inject({ method: 'POST', url: '/api/backfill', payload: BTC_1H });
   assert.equal(started.statusCode, 201, started.body);
-  const { runId } = started.json();
+  const { runId, notes } = started.json();
+  assert.deepEqual(notes, []);
   const again = await app.inject({ method: 'POST', url: '/api/backfill', payload: BTC_1H });
   if (again.statusCode === 409) assert.equal(again.json().runId, runId);
   else assert.equal(again.statusCode, 201, 'the first had already finished');
@@ -34,6 +36,7 @@ test('ad-hoc backfills through the API: started, refused with the running id, li
   assert.deepEqual(done.target, { exchange: 'binance', symbol: 'BTC/USDT', kind: 'ohlc', span: '1h' });
   assert.equal(done.rowsWritten, 48);
   assert.equal(done.progress.done, done.progress.total);
+  assert.deepEqual(done.range, { start: '2024-01-01T00:00:00.000000000Z', end: '2024-01-03T00:00:00.000000000Z' });
   assert.ok(done.logTail.at(-1).endsWith('completed: 48 rows'));
 
   const other = await app.inject({ method: 'POST', url: '/api/backfill', payload: { ...BTC_1H, symbol: 'ETH/USDT' } });
@@ -257,6 +260,16 @@ test('an event-stream client follows a backfill: its state first, progress and l
   } finally {
     await app.close();
   }
+});
+
+test("a run's events end with the run, not with the next poll: followed with an hour between polls, the final status still comes", async () => {
+  const env = await backfillEnv({ latencyMs: 25 });
+  const app = await buildApi({ services: env.services });
+  const { runId } = (await app.inject({ method: 'POST', url: '/api/backfill', payload: BTC_1H })).json();
+  const seen: string[] = [];
+  // Would wait an hour for its second poll if only polls told the end; the abort turns that into a failure.
+  for await (const e of runEvents(env.services, runId, AbortSignal.timeout(120_000), 3_600_000)) if (e.type === 'status') seen.push(e.data.state);
+  assert.equal(seen.at(-1), 'succeeded', `states seen: ${seen.join(', ')}`);
 });
 
 test('bound beyond loopback, every route wants the token: missing or wrong is 401 and starts nothing', async () => {

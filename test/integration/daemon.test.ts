@@ -121,6 +121,12 @@ test('a second dccd start on the same ports is refused in one line naming the fi
   assert.equal(await workflowExists(`127.0.0.1:${a.ports.temporal}`, 'backfill/binance/ohlc-1h/BTC-USDT'), true);
   assert.equal(await workflowExists(`127.0.0.1:${a.ports.temporal}`, 'backfill/binance/ohlc-1h/ETH-USDT'), false);
   assert.equal(await workflowExists(`127.0.0.1:${temporal}`, 'backfill/binance/ohlc-1h/ETH-USDT'), true);
+  // Through the daemon's API the command tells the end as a hosted one does: the range, and --json's result.
+  assert.match(ra.output, /completed: 168 rows \[2024-01-01T00:00:00\.000000000Z, 2024-01-08T00:00:00\.000000000Z\)  run [0-9a-f-]{36}/);
+  const json = await dccd(a, [...backfill1h('ETHUSDT'), '--json']);
+  assert.equal(json.code, 0, json.output);
+  const result = JSON.parse(json.output.trim().split('\n').at(-1)!);
+  assert.deepEqual({ ...result, runId: '' }, { runId: '', state: 'completed', rowsWritten: 168, startNs: '1704067200000000000', endNs: '1704672000000000000' });
 
   first.child.kill('SIGINT');
   assert.equal((await first.exited).code, 0);

@@ -68,7 +68,7 @@ export const runRoutes: FastifyPluginAsyncZod<{ services: Services }> = async (a
       schema: {
         summary: 'Start an ad-hoc backfill (409 with the running id while the dataset has one)',
         body: BackfillBody,
-        response: { 201: z.object({ runId: z.string(), workflowId: z.string() }), ...errors },
+        response: { 201: z.object({ runId: z.string(), workflowId: z.string(), notes: z.array(z.string()) }), ...errors },
       },
     },
     async (req, reply) => {
