@@ -6,25 +6,15 @@ import type { AppConfig } from './config/app-config.ts';
 import type { TemporalClient } from './client/connection.ts';
 import type { ExchangeName } from './domain/target.ts';
 import type { ExchangeAdapter } from './sources/adapter.ts';
-import type { RetryPolicy } from './sources/http.ts';
-import { RateLimiters } from './sources/rate-limiter.ts';
-import { createAdapter } from './sources/registry.ts';
 import { openCoverageStore, type CoverageStore } from './storage/coverage-store.ts';
 import { ParquetStore } from './storage/parquet-store.ts';
+import { venueAdapters, type AdapterProfile } from './venue-adapters.ts';
 import { VERSION } from './version.ts';
 
 export interface TemporalTarget {
   address: string;
   namespace: string;
   taskQueue: string;
-}
-
-export interface AdapterProfile {
-  /**
-   * For a request a person waits on (checking a symbol before a run): a few quick attempts,
-   * so an unreachable venue is reported in seconds instead of being retried for minutes.
-   */
-  interactive?: boolean;
 }
 
 export interface Services {
@@ -48,10 +38,6 @@ export interface Services {
 }
 
 const EMBEDDED_DB_WAIT_MS = 30_000;
-
-// Two tries of at most 4 s: an unreachable venue is reported within ~9 s; a venue that answers
-// with 429 or 5xx is waited for as usual.
-const INTERACTIVE_RETRY: Partial<RetryPolicy> = { maxUnreachableAttempts: 2, timeoutMs: 4_000, baseDelayMs: 300 };
 
 export interface ServiceOptions {
   /** The Temporal server to use when it is not the configured one (an embedded or a daemon's server). */
@@ -81,11 +67,7 @@ export function buildServices(config: AppConfig, opts: ServiceOptions = {}): Ser
       taskQueue: opts.temporal?.taskQueue ?? config.temporal.taskQueue,
     };
   };
-  // One limiter per venue for the whole process: budgets are per IP, shared by all activities.
-  const limiters = new RateLimiters(
-    Object.fromEntries(Object.entries(config.exchanges).flatMap(([name, x]) => (x?.requestBudget ? [[name, { budget: x.requestBudget }]] : []))),
-  );
-  const adapters = new Map<string, ExchangeAdapter>();
+  const adapter = venueAdapters(config);
   let store: ParquetStore | undefined;
   let coverage: Promise<CoverageStore> | undefined;
   // A manifest that failed to open is opened again on the next use.
@@ -105,13 +87,7 @@ export function buildServices(config: AppConfig, opts: ServiceOptions = {}): Ser
     coverage() {
       return (coverage ??= opening(openManifest(config)));
     },
-    adapter(name, profile = {}) {
-      const key = `${name}${profile.interactive ? ' interactive' : ''}`;
-      let a = adapters.get(key);
-      const { restUrl, wsUrl } = config.exchanges[name] ?? {};
-      if (!a) adapters.set(key, (a = createAdapter(name, { restUrl, wsUrl }, { limiters, ...(profile.interactive && { retry: INTERACTIVE_RETRY }) })));
-      return a;
-    },
+    adapter,
     temporalTarget: target,
     async temporal() {
       const { address, namespace } = target();

@@ -11,6 +11,7 @@ import { ValidationError } from '../domain/errors.ts';
 import { parseExchange, parseKind } from '../domain/target.ts';
 import { isoFromNs, parseAbsoluteTime } from '../domain/time.ts';
 import { followEvents } from './follow-events.ts';
+import { printStarted } from './started-run.ts';
 import { asDaemonSees, localDaemon, openSession } from './temporal-session.ts';
 import { writeLine } from './terminal.ts';
 
@@ -43,9 +44,8 @@ export async function runBackfill(cfg: AppConfig, exchange: string, symbol: stri
   const seen = asDaemonSees(cfg, daemon);
   for (const w of seen.warnings) writeLine(`warning: ${w}`);
   if (daemon?.apiUrl) return backfillThroughDaemon(new DccdClient(daemon.apiUrl, { token: cfg.api.token }), daemon, request, f);
-  // Checked before anything is written (a refused request leaves no trace); the worker's
-  // modules load meanwhile when this command will host one.
-  if (!daemon && !cfg.temporal.address) void import('../worker/worker.ts').catch(() => undefined);
+  // Checked before anything is written (a refused request leaves no trace), with the venue's
+  // modules only: a hosted server then starts at once, and the worker's modules load while it does.
   const check = await checkRequest(request, seen.cfg);
   const session = await openSession(cfg, { worker: true }, command);
   for (const n of check.notes) writeLine(`note: ${n}`);
@@ -88,11 +88,6 @@ async function backfillThroughDaemon(client: DccdClient, daemon: DaemonState, re
   return ended(started, last && resultOf(last), f, false);
 }
 
-function printStarted(started: { runId: string; workflowId: string }, uiUrl: string | undefined, namespace: string): void {
-  console.log(`run ${started.runId}  (${started.workflowId})`);
-  if (uiUrl) console.log(`Temporal UI: ${uiUrl}/namespaces/${namespace}/workflows/${encodeURIComponent(started.workflowId)}/${started.runId}/history`);
-}
-
 /** Prints how the followed run ended (or that this command detached from it); the exit code. */
 function ended(started: { runId: string; workflowId: string }, result: BackfillResult | undefined, f: BackfillFlags, hosted: boolean): number {
   if (!result) {
@@ -122,13 +117,8 @@ function resultOf(run: JobRun): BackfillResult {
 
 /** The request as the venue answers it (symbol listed, range clamped), with notes for the user. */
 async function checkRequest(request: BackfillRequest, cfg: AppConfig): Promise<BackfillCheck> {
-  const [{ buildServices }, { checkBackfill }] = await Promise.all([import('../services.ts'), import('../jobs/backfill-check.ts')]);
-  const services = buildServices(cfg);
-  try {
-    return await checkBackfill(request, services.adapter(request.target.exchange, { interactive: true }));
-  } finally {
-    await services.close();
-  }
+  const [{ venueAdapters }, { checkBackfill }] = await Promise.all([import('../venue-adapters.ts'), import('../jobs/backfill-check.ts')]);
+  return checkBackfill(request, venueAdapters(cfg)(request.target.exchange, { interactive: true }));
 }
 
 export function summary(r: BackfillResult): string {

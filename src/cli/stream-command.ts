@@ -7,6 +7,7 @@ import type { LastSample, StreamRequest, StreamStatus } from '../domain/stream.t
 import { parseExchange, parseKind } from '../domain/target.ts';
 import { durationMs } from '../domain/time.ts';
 import type { StreamResult } from '../workflows/stream.ts';
+import { printStarted } from './started-run.ts';
 import { asDaemonSees, localDaemon, openSession } from './temporal-session.ts';
 import { endStatus, setStatus, writeLine } from './terminal.ts';
 
@@ -64,11 +65,7 @@ export async function runStream(cfg: AppConfig, exchange: string, symbol: string
   try {
     const [{ submitStream, streamStatus, streamResult }, { runHandle, stopRun }] = await Promise.all([import('../client/streams.ts'), import('../client/runs.ts')]);
     const started = await submitStream(session.services, request);
-    const { namespace } = session.services.temporalTarget();
-    if (!f.json) {
-      console.log(`run ${started.runId}  (${started.workflowId})`);
-      if (session.uiUrl) console.log(`Temporal UI: ${session.uiUrl}/namespaces/${namespace}/workflows/${encodeURIComponent(started.workflowId)}/${started.runId}/history`);
-    }
+    if (!f.json) printStarted(started, session.uiUrl, session.services.temporalTarget().namespace);
     // A server hosted here stops with this command, so the stream is followed until Ctrl-C.
     const hosted = session.mode === 'hosted';
     if (!f.wait && !hosted) {
@@ -145,14 +142,9 @@ function asFlags<T>(fn: () => T): T {
 
 /** The request as the venue answers it (symbol listed), before anything starts. */
 async function checkRequest(request: StreamRequest, cfg: AppConfig): Promise<StreamRequest> {
-  const [{ buildServices }, { shapeStream }] = await Promise.all([import('../services.ts'), import('../jobs/stream.ts')]);
-  const services = buildServices(cfg);
-  try {
-    const adapter = services.adapter(request.target.exchange, { interactive: true });
-    const shaped = asFlags(() => shapeStream(request, adapter));
-    await adapter.checkSymbol(shaped.target.symbol);
-    return shaped;
-  } finally {
-    await services.close();
-  }
+  const [{ venueAdapters }, { shapeStream }] = await Promise.all([import('../venue-adapters.ts'), import('../jobs/stream.ts')]);
+  const adapter = venueAdapters(cfg)(request.target.exchange, { interactive: true });
+  const shaped = asFlags(() => shapeStream(request, adapter));
+  await adapter.checkSymbol(shaped.target.symbol);
+  return shaped;
 }

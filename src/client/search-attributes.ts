@@ -6,6 +6,7 @@ import { SearchAttributeType } from '@temporalio/common';
 import type { SearchAttributeKey } from '@temporalio/common/lib/search-attributes.js';
 import type { OperatorService } from '@temporalio/client';
 import proto from '@temporalio/proto';
+import { CLI_TYPE_NAMES } from '../workflows/search-attribute-keys.ts';
 
 type Key = SearchAttributeKey<SearchAttributeType>;
 
@@ -19,17 +20,6 @@ const INDEXED: Record<string, number> = {
   [SearchAttributeType.BOOL]: IndexedValueType.INDEXED_VALUE_TYPE_BOOL,
   [SearchAttributeType.DATETIME]: IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
   [SearchAttributeType.KEYWORD_LIST]: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
-};
-
-/** The Temporal CLI's name of a type: Keyword, Int, ... */
-export const CLI_TYPE_NAMES: Record<string, string> = {
-  [SearchAttributeType.KEYWORD]: 'Keyword',
-  [SearchAttributeType.TEXT]: 'Text',
-  [SearchAttributeType.INT]: 'Int',
-  [SearchAttributeType.DOUBLE]: 'Double',
-  [SearchAttributeType.BOOL]: 'Bool',
-  [SearchAttributeType.DATETIME]: 'Datetime',
-  [SearchAttributeType.KEYWORD_LIST]: 'KeywordList',
 };
 
 /** Registers the keys the namespace lacks; returns their names. */

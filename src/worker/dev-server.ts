@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { SearchAttributeType } from '@temporalio/common';
 import type { SearchAttributeKey } from '@temporalio/common/lib/search-attributes.js';
-import { CLI_TYPE_NAMES } from '../client/search-attributes.ts';
+import { CLI_TYPE_NAMES } from '../workflows/search-attribute-keys.ts';
 import { PortBusy, portHolder, requireFreePort } from './ports.ts';
 import { ServerStartOutput } from './server-output.ts';
 import { resolveTemporalBinary, TemporalBinaryError } from './temporal-binary.ts';

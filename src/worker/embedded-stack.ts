@@ -10,7 +10,7 @@ import { daemonStatePath, describeDaemon, findDaemon, stateDir, type DaemonState
 import type { Services } from '../services.ts';
 import { tryLock } from '../storage/pid-lock.ts';
 import { VERSION } from '../version.ts';
-import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/definitions.ts';
+import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/search-attribute-keys.ts';
 import { InternalPortTaken, startDevServer, type DevServer, type DevServerOptions, type StopMode } from './dev-server.ts';
 import { ephemeralPort, PortBusy, portIsFree } from './ports.ts';
 import type { RunningWorker } from './worker.ts';
