@@ -13,5 +13,6 @@ rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
 execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
 const { workflowBundle } = await import('../dist/worker/workflow-bundle.js');
 const { pgliteTemplate } = await import('../dist/storage/embedded-postgres.js');
-await Promise.all([workflowBundle(), pgliteTemplate()]);
+const { MANIFEST_SCHEMA } = await import('../dist/storage/coverage-store.js');
+await Promise.all([workflowBundle(), pgliteTemplate(MANIFEST_SCHEMA)]);
 writeFileSync(new URL('../dist/.built', import.meta.url), `${new Date().toISOString()}\n`);

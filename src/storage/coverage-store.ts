@@ -8,7 +8,8 @@ import { ValidationError } from '../domain/errors.ts';
 import type { Interval } from '../domain/intervals.ts';
 import type { Target } from '../domain/target.ts';
 import { checkTarget, datasetId, datasetKind } from '../domain/target.ts';
-import { migrate } from './migrations.ts';
+import type { TemplateSchema } from './embedded-postgres.ts';
+import { migrate, MIGRATIONS } from './migrations.ts';
 import { openSqlDatabase } from './sql-database.ts';
 import type { SqlDatabase, SqlDatabaseOptions } from './sql-database.ts';
 
@@ -49,7 +50,10 @@ export interface CoverageStore {
   close(): Promise<void>;
 }
 
-export type CoverageStoreOptions = SqlDatabaseOptions;
+export type CoverageStoreOptions = Omit<SqlDatabaseOptions, 'schema'>;
+
+/** The manifest's tables, which a new embedded database is copied with (`npm run build` prepares it). */
+export const MANIFEST_SCHEMA: TemplateSchema = { version: String(MIGRATIONS.at(-1)!.version), apply: (db) => migrate(db) };
 
 /**
  * Postgres through `pg` when databaseUrl is given; otherwise embedded Postgres (PGlite)
@@ -58,7 +62,7 @@ export type CoverageStoreOptions = SqlDatabaseOptions;
  * own, name it in the URL: `?options=-c%20search_path%3Dmyschema`.
  */
 export async function openCoverageStore(opts: CoverageStoreOptions): Promise<CoverageStore> {
-  const db = await openSqlDatabase(opts);
+  const db = await openSqlDatabase({ ...opts, schema: MANIFEST_SCHEMA });
   try {
     await migrate(db);
   } catch (e) {

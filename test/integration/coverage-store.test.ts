@@ -9,9 +9,9 @@ import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { ValidationError } from '../../src/domain/errors.ts';
 import type { Target } from '../../src/domain/target.ts';
-import { openCoverageStore } from '../../src/storage/coverage-store.ts';
+import { MANIFEST_SCHEMA, openCoverageStore } from '../../src/storage/coverage-store.ts';
 import type { CoverageStore } from '../../src/storage/coverage-store.ts';
-import { EmbeddedDatabaseBusy, embeddedDatabasePaths } from '../../src/storage/embedded-postgres.ts';
+import { EmbeddedDatabaseBusy, embeddedDatabasePaths, pgliteTemplate } from '../../src/storage/embedded-postgres.ts';
 import { MIGRATIONS, migrate } from '../../src/storage/migrations.ts';
 import type { Migration } from '../../src/storage/migrations.ts';
 import { openSqlDatabase } from '../../src/storage/sql-database.ts';
@@ -423,4 +423,16 @@ test('close releases the embedded database, which this process cannot open twice
   await assert.rejects(readFile(lockPath), { code: 'ENOENT' });
   const reopened = await openStore({ dataPath }, t);
   assert.equal((await reopened.get(BTC_1M))?.rows, 1);
+});
+
+test('a new embedded manifest is a copy of the prepared template with its tables: opening it applies no migration', async (t) => {
+  const template = await pgliteTemplate(MANIFEST_SCHEMA);
+  const { dataPath, remove } = await tempDataPath();
+  defer(t, remove);
+  const before = new Date();
+  await (await openCoverageStore({ dataPath })).close();
+  const db = await openSql({ dataPath }, t);
+  const applied = await db.query<{ version: number; applied_at: Date }>('SELECT version, applied_at FROM dccd_schema_migrations ORDER BY version');
+  assert.deepEqual(applied.map((m) => m.version), MIGRATIONS.map((m) => m.version));
+  assert.ok(applied.every((m) => m.applied_at < before), `applied when ${template} was made, before the folder existed`);
 });

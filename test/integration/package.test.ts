@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../../src/prepared-files.ts';
+import { MANIFEST_SCHEMA } from '../../src/storage/coverage-store.ts';
 
 const pkg = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8'));
 
@@ -25,7 +26,7 @@ const packages = (urls: string[]) => new Set(urls.flatMap((u) => /node_modules\/
 test('npm ci built dist/, and bin/dccd.js runs that build rather than the TypeScript sources', () => {
   assert.ok(existsSync(join(PROJECT_ROOT, 'dist', '.built')), 'dist/.built: npm ci (prepare) runs npm run build');
   assert.ok(existsSync(join(PROJECT_ROOT, 'dist', 'workflow-bundle.js')), 'the workflow bundle is prepared at build time');
-  assert.ok(existsSync(join(PROJECT_ROOT, 'dist', 'pglite-template', 'PG_VERSION')), 'the embedded database template is prepared at build time');
+  assert.ok(existsSync(join(PROJECT_ROOT, 'dist', `pglite-template-schema-${MANIFEST_SCHEMA.version}`, 'PG_VERSION')), 'the embedded database template is prepared at build time');
   const r = loads(['--version']);
   assert.equal(r.stdout.trim(), pkg.version);
   assert.ok(r.urls.some((u) => u.endsWith('/dist/cli/main.js')), 'runs dist/cli/main.js');
