@@ -1,4 +1,5 @@
 // The `dccd` command. Thin: parses flags and calls the same functions as the API.
+import './heap-policy.ts';
 import { Command, Option } from 'commander';
 import { DEFAULT_CONFIG_PATH } from '../config/config-error.ts';
 import { ValidationError } from '../domain/errors.ts';

@@ -1,5 +1,4 @@
 // The Temporal worker: runs dccd's workflows and activities on one task queue.
-import { setFlagsFromString } from 'node:v8';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities/index.ts';
 import { ensureSearchAttributes } from '../client/search-attributes.ts';
@@ -16,18 +15,8 @@ export interface RunningWorker {
   shutdown(): Promise<void>;
 }
 
-/**
- * The SDK runs workflows in a worker thread of its own, whose V8 heap takes its young
- * generation's size from the flags in force when the thread starts: 16 MB semi-spaces by
- * default, ~32 MB resident. Workflow code allocates little (a window's rows never reach it),
- * so 2 MB ones keep its scavenges as rare and save ~25 MB of the process's memory. The main
- * thread's heap was sized at start and is not affected.
- */
-const WORKFLOW_THREAD_SEMI_SPACE_MB = 2;
-
 export async function startWorker(services: Services): Promise<RunningWorker> {
   installRuntime();
-  setFlagsFromString(`--max-semi-space-size=${WORKFLOW_THREAD_SEMI_SPACE_MB}`);
   // Temp files of writes a crash interrupted are invisible to readers; remove them now.
   await services.store.cleanTemp();
   const { address, namespace, taskQueue } = services.temporalTarget();
