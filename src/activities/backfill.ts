@@ -8,6 +8,7 @@ import type { Target } from '../domain/target.ts';
 import { isoFromNs, nowNs } from '../domain/time.ts';
 import type { ExchangeAdapter, Page, TransportLog } from '../sources/adapter.ts';
 import type { Coverage, CoverageStore } from '../storage/coverage-store.ts';
+import { ColumnBuffer } from '../storage/column-buffer.ts';
 import type { ParquetStore } from '../storage/parquet-store.ts';
 import { resolveBackfill, type ResolvedBackfill } from './backfill-range.ts';
 import { asActivityFailure } from './failures.ts';
@@ -207,18 +208,18 @@ export async function copyWindow(deps: Pick<BackfillDeps, 'store' | 'adapter'>, 
   };
 
   // Writes buffered rows that lie before `cut`; the part covers [committed, cut) exactly.
-  let buffer: (OhlcRow | TradeRow)[] = [];
+  // Rows wait as columns, so each page's row objects die young (column-buffer.ts).
+  const buffer = new ColumnBuffer(input.target.kind);
   const flushBefore = async (cut: bigint) => {
     let n = buffer.length;
-    while (n > 0 && buffer[n - 1]!.ts >= cut) n--;
-    const rows = buffer.slice(0, n);
+    while (n > 0 && buffer.tsAt(n - 1) >= cut) n--;
     if (BigInt(state.committedNs) >= cut) return;
-    await deps.store.write(input.target, rows as OhlcRow[] | TradeRow[], { startNs: BigInt(state.committedNs), endNs: cut }, provenance(adapter));
-    buffer = buffer.slice(n);
+    const lastTs = n > 0 ? buffer.tsAt(n - 1) : undefined;
+    await deps.store.write(input.target, buffer.take(n), { startNs: BigInt(state.committedNs), endNs: cut }, provenance(adapter));
     await opts.onCovered?.({ startNs: BigInt(state.committedNs), endNs: cut });
     state.committedNs = String(cut);
-    state.rows += rows.length;
-    if (rows.length) state.lastTs = String(rows[rows.length - 1]!.ts);
+    state.rows += n;
+    if (lastTs !== undefined) state.lastTs = String(lastTs);
     opts.onCheckpoint?.({ ...state });
   };
 
@@ -229,10 +230,10 @@ export async function copyWindow(deps: Pick<BackfillDeps, 'store' | 'adapter'>, 
   for await (const page of pages as AsyncIterable<Page<OhlcRow | TradeRow>>) {
     opts.onPage?.();
     state.pages++;
-    for (const row of page.rows) buffer.push(row);
+    buffer.push(page.rows);
     if (page.openFromNs !== undefined) settledEndNs = BigInt(page.openFromNs);
     // Cut at the newest ts: rows sharing it may continue on the next page.
-    if (buffer.length >= FLUSH_ROWS) await flushBefore(buffer[buffer.length - 1]!.ts);
+    if (buffer.length >= FLUSH_ROWS) await flushBefore(buffer.tsAt(buffer.length - 1));
   }
   await flushBefore(settledEndNs);
   return { rows: state.rows, pages: state.pages, lastTs: state.lastTs, log };

@@ -8,11 +8,14 @@ import { Context } from '@temporalio/activity';
 import { NoCapability } from '../domain/errors.ts';
 import type { AnyRow } from '../domain/records.ts';
 import { GAPS_KEPT, emptyStatus, type GapRecord, type StreamStatus } from '../domain/stream.ts';
-import { datasetKind, type Target } from '../domain/target.ts';
+import { datasetKind, type Kind, type Target } from '../domain/target.ts';
 import { isoFromNs } from '../domain/time.ts';
 import type { LiveStream } from '../sources/adapter.ts';
 import type { StreamGap } from '../sources/stream-events.ts';
 import type { BackoffPolicy } from '../sources/transport/ws-session.ts';
+import { valueAt, type ColumnBatch } from '../storage/column-batch.ts';
+import { ColumnBuffer } from '../storage/column-buffer.ts';
+import { columnOf } from '../storage/parquet-columns.ts';
 import { copyWindow, type BackfillDeps } from './backfill.ts';
 import { asActivityFailure } from './failures.ts';
 
@@ -78,7 +81,8 @@ async function streamSession(deps: BackfillDeps, input: StreamSessionInput): Pro
   else ctx.cancellationSignal.addEventListener('abort', onCancel, { once: true });
   const sessionTimer = setTimeout(() => stop.abort(), input.sessionMs);
 
-  let buffer: AnyRow[] = [];
+  // Rows wait as columns, so each event's row objects die young (column-buffer.ts).
+  const buffer = new ColumnBuffer(target.kind);
   /** Whether more rows may still come at the newest buffered row's ts. */
   let tailOpen = false;
   /** When the oldest buffered row and the newest came in. */
@@ -102,30 +106,32 @@ async function streamSession(deps: BackfillDeps, input: StreamSessionInput): Pro
    */
   async function writeBuffer(final: boolean): Promise<void> {
     let n = buffer.length;
-    if (!final && tailOpen) while (n > 0 && buffer[n - 1]!.ts === buffer[buffer.length - 1]!.ts) n--;
-    const rows = buffer.slice(0, n);
-    buffer = buffer.slice(n);
+    if (!final && tailOpen && n > 0) {
+      const newest = buffer.tsAt(n - 1);
+      while (n > 0 && buffer.tsAt(n - 1) === newest) n--;
+    }
     // The rows kept back came with the newest events: the flush interval runs for them from there.
-    if (buffer.length > 0) oldestAtMs = newestAtMs;
-    if (rows.length === 0) return;
-    const first = rows[0]!;
-    const last = rows[rows.length - 1]!;
+    if (n < buffer.length) oldestAtMs = newestAtMs;
+    if (n === 0) return;
+    const firstTs = buffer.tsAt(0);
+    const lastTs = buffer.tsAt(n - 1);
+    const rows = buffer.take(n);
     seq++;
     await deps.store.append(target, rows, { session, seq }, provenance);
-    await coverage.cover(target, 'ws', { startNs: segmentStart ?? first.ts, endNs: last.ts + 1n });
-    segmentStart ??= first.ts;
-    status.rowsWritten += rows.length;
-    status.lastTs = String(last.ts);
-    const id = rowNumber(last);
-    carry.last = { ts: String(last.ts), ...(id !== undefined && { id }) };
-    rates.push({ atMs: Date.now(), rows: rows.length });
+    await coverage.cover(target, 'ws', { startNs: segmentStart ?? firstTs, endNs: lastTs + 1n });
+    segmentStart ??= firstTs;
+    status.rowsWritten += n;
+    status.lastTs = String(lastTs);
+    const id = rowNumber(rows, n - 1);
+    carry.last = { ts: String(lastTs), ...(id !== undefined && { id }) };
+    rates.push({ atMs: Date.now(), rows: n });
     while (rates.length > 10) rates.shift();
     const spanS = rates.length > 1 ? (rates[rates.length - 1]!.atMs - rates[0]!.atMs) / 1000 : 0;
     status.rate = spanS > 0 ? Math.round(rates.slice(1).reduce((n, r) => n + r.rows, 0) / spanS) : 0;
     heartbeat();
     // A gap is healed once the rows after it are on disk: the REST rows of its span then
     // complete what the stream wrote on either side.
-    while (heals.length > 0 && heals[0]!.beforeTs <= last.ts) await heal(heals.shift()!);
+    while (heals.length > 0 && heals[0]!.beforeTs <= lastTs) await heal(heals.shift()!);
   }
 
   async function heal(gap: StreamGap): Promise<void> {
@@ -161,7 +167,7 @@ async function streamSession(deps: BackfillDeps, input: StreamSessionInput): Pro
       if (e.kind === 'rows') {
         if (buffer.length === 0) oldestAtMs = e.receivedAtMs;
         newestAtMs = e.receivedAtMs;
-        buffer.push(...e.rows);
+        buffer.push(e.rows);
         tailOpen = !e.settled;
         if (e.sample && e.receivedAtMs - lastSampleMs >= SAMPLE_EVERY_MS) {
           lastSampleMs = e.receivedAtMs;
@@ -187,11 +193,14 @@ async function streamSession(deps: BackfillDeps, input: StreamSessionInput): Pro
   }
 }
 
-/** The venue's number of a row, where it numbers them: a trade's id, a book row's update id. */
-function rowNumber(row: AnyRow): string | undefined {
-  if ('tradeId' in row) return row.tradeId;
-  if ('seq' in row && row.seq !== null) return String(row.seq);
-  return undefined;
+/** The column holding the venue's number of a row, where it numbers them: a trade's id, a book row's update id. */
+const NUMBERED_BY: Partial<Record<Kind, string>> = { trades: 'trade_id', book: 'seq' };
+
+/** The venue's number of row i of a batch, if it has one. */
+function rowNumber(batch: ColumnBatch, i: number): string | undefined {
+  const name = NUMBERED_BY[batch.kind];
+  const v = name === undefined ? null : valueAt(columnOf(batch, name), i);
+  return v === null ? undefined : String(v);
 }
 
 function noteGap(status: StreamStatus, g: StreamGap): void {

@@ -8,7 +8,8 @@ import { checkTarget, datasetKind, parseExchange, parseKind, type ExchangeName, 
 import { isoFromNs, parseAbsoluteTime } from '../domain/time.ts';
 import type { ExchangeAdapter } from '../sources/adapter.ts';
 import { rebuildBook, snapshotRows } from '../domain/order-book.ts';
-import { batchOf, type ColumnBatch } from '../storage/column-batch.ts';
+import type { ColumnBatch } from '../storage/column-batch.ts';
+import { batchOf } from '../storage/column-buffer.ts';
 import type { ParquetStore } from '../storage/parquet-store.ts';
 import { ROW_FORMATS } from '../storage/row-formats.ts';
 

@@ -1,14 +1,16 @@
-// A query result held as one typed array per column, and its two outward forms: an Arrow
-// table (ts as Timestamp(ns) with no time zone) and plain row objects. Values go straight
-// from DuckDB's vectors into typed arrays; no per-row object is made unless rows are asked for.
+// Rows held as one typed array per column: a query result, or rows on their way into the
+// store (column-buffer.ts), and the batch's two outward forms: an Arrow table (ts as
+// Timestamp(ns) with no time zone) and plain row objects. Values go straight from DuckDB's
+// vectors into typed arrays; no per-row object is made unless rows are asked for.
 import * as arrow from 'apache-arrow';
 import type { DuckDBDataChunk, DuckDBVector } from '@duckdb/node-api';
 import type { Kind } from '../domain/target.ts';
 import type { RowsByKind } from '../domain/records.ts';
 import type { Codec, Column } from './parquet-columns.ts';
 import { KIND_COLUMNS } from './parquet-columns.ts';
+import { allPresent, isPresent, setAbsent } from './validity.ts';
 
-type Values = BigInt64Array | Float64Array | Int32Array | Uint8Array | string[];
+export type Values = BigInt64Array | Float64Array | Int32Array | Uint8Array | string[];
 
 export interface ColumnData {
   col: Column;
@@ -24,7 +26,7 @@ export interface ColumnBatch {
   columns: ColumnData[];
 }
 
-function allocate(codec: Codec, n: number): Values {
+export function allocate(codec: Codec, n: number): Values {
   switch (codec) {
     case 'ts':
     case 'i64':
@@ -56,24 +58,6 @@ export function collectBatch(kind: Kind, chunks: readonly DuckDBDataChunk[]): Co
     columns.forEach((c, ci) => copyVector(chunk.getColumnVector(ci), c, offset, length));
     offset += chunk.rowCount;
   }
-  return { kind, length, columns };
-}
-
-/** Rows made in JS (a rebuilt book) as a batch, as a query over them would give it. */
-export function batchOf<K extends Kind>(kind: K, rows: readonly RowsByKind[K][]): ColumnBatch {
-  const length = rows.length;
-  const columns: ColumnData[] = KIND_COLUMNS[kind].map((col) => {
-    const c: ColumnData = { col, values: allocate(col.codec, length), valid: undefined, nullCount: 0 };
-    rows.forEach((row, i) => {
-      const v = (row as unknown as Record<string, unknown>)[col.prop];
-      if (v === null || v === undefined) markNull(c, i, length);
-      else if (col.codec === 'enum') c.values[i] = col.values.indexOf(v as string);
-      else if (col.codec === 'i64') c.values[i] = BigInt(v as number);
-      else if (col.codec === 'bool') c.values[i] = v ? 1 : 0;
-      else c.values[i] = v as never;
-    });
-    return c;
-  });
   return { kind, length, columns };
 }
 
@@ -115,16 +99,13 @@ function copyVector(vector: DuckDBVector, c: ColumnData, offset: number, length:
 }
 
 function markNull(c: ColumnData, i: number, length: number): void {
-  c.valid ??= new Uint8Array(Math.ceil(length / 8)).fill(0xff);
-  c.valid[i >> 3]! &= ~(1 << (i & 7));
+  setAbsent((c.valid ??= allPresent(length)), i);
   c.nullCount++;
 }
 
-const isValid = (c: ColumnData, i: number): boolean => !c.valid || (c.valid[i >> 3]! & (1 << (i & 7))) !== 0;
-
 /** Row i of a column as its natural JS value: ns and int64 as bigint, a side as its text. */
 export function valueAt(c: ColumnData, i: number): bigint | number | string | boolean | null {
-  if (!isValid(c, i)) return null;
+  if (!isPresent(c.valid, i)) return null;
   if (c.col.codec === 'bool') return c.values[i] === 1;
   return c.col.codec === 'enum' ? c.col.values[c.values[i] as number]! : c.values[i]!;
 }
@@ -216,16 +197,16 @@ export function toRows<K extends Kind>(batch: ColumnBatch & { kind: K }): RowsBy
     const v = c.values;
     switch (c.col.codec) {
       case 'i64':
-        for (let i = 0; i < rows.length; i++) rows[i]![p] = isValid(c, i) ? Number(v[i]) : null;
+        for (let i = 0; i < rows.length; i++) rows[i]![p] = isPresent(c.valid, i) ? Number(v[i]) : null;
         break;
       case 'enum':
-        for (let i = 0; i < rows.length; i++) rows[i]![p] = isValid(c, i) ? c.col.values[v[i] as number] : null;
+        for (let i = 0; i < rows.length; i++) rows[i]![p] = isPresent(c.valid, i) ? c.col.values[v[i] as number] : null;
         break;
       case 'bool':
-        for (let i = 0; i < rows.length; i++) rows[i]![p] = isValid(c, i) ? v[i] === 1 : null;
+        for (let i = 0; i < rows.length; i++) rows[i]![p] = isPresent(c.valid, i) ? v[i] === 1 : null;
         break;
       default:
-        for (let i = 0; i < rows.length; i++) rows[i]![p] = isValid(c, i) ? v[i] : null;
+        for (let i = 0; i < rows.length; i++) rows[i]![p] = isPresent(c.valid, i) ? v[i] : null;
     }
   }
   return rows as unknown as RowsByKind[K][];

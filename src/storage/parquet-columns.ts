@@ -5,9 +5,10 @@ import { BIGINT, BOOLEAN, DOUBLE, INTEGER, UTINYINT, VARCHAR, quotedIdentifier, 
 import type { DuckDBType, DuckDBValue, DuckDBVector } from '@duckdb/node-api';
 import { ValidationError } from '../domain/errors.ts';
 import type { Kind } from '../domain/target.ts';
-import type { AnyRow, BookRow, OhlcRow, RowsByKind, TradeRow } from '../domain/records.ts';
 import { COLUMNS, DEDUP_KEY } from '../domain/records.ts';
+import type { ColumnBatch, ColumnData } from './column-batch.ts';
 import type { Window } from './parquet-layout.ts';
+import { isPresent } from './validity.ts';
 
 /** How a column is carried; picked from its logical type in COLUMNS (i64: a JS number, big: a JS bigint). */
 export type Codec = 'ts' | 'f64' | 'i64' | 'big' | 'i32' | 'bool' | 'str' | 'enum';
@@ -74,9 +75,9 @@ const id = quotedIdentifier;
 // ---- loading rows into DuckDB ------------------------------------------------------------
 
 // ts loads as BIGINT and becomes TIMESTAMP_NS in the COPY (make_timestamp_ns): setting a
-// TIMESTAMP_NS vector item needs a wrapper object per value. bigint? loads as DOUBLE, since
-// rows carry it as a number (exact below 2^53) and a BigInt per value would cost more.
-const LOAD_TYPE: Record<Codec, DuckDBType> = { ts: BIGINT, f64: DOUBLE, i64: DOUBLE, big: BIGINT, i32: INTEGER, bool: BOOLEAN, str: VARCHAR, enum: UTINYINT };
+// TIMESTAMP_NS vector item needs a wrapper object per value. A batch holds every int64 as a
+// bigint, so bigint? loads as BIGINT too.
+const LOAD_TYPE: Record<Codec, DuckDBType> = { ts: BIGINT, f64: DOUBLE, i64: BIGINT, big: BIGINT, i32: INTEGER, bool: BOOLEAN, str: VARCHAR, enum: UTINYINT };
 
 export const loadTypes = (kind: Kind): DuckDBType[] => KIND_COLUMNS[kind].map((c) => LOAD_TYPE[c.codec]);
 
@@ -85,52 +86,61 @@ export function createLoadTableSql(kind: Kind, table: string): string {
   return `CREATE OR REPLACE TEMP TABLE ${id(table)} (${columns.join(', ')})`;
 }
 
-/** Writes rows[from, from+n) of one column into a chunk's vector (then flushes it). */
-export function fillVector(vector: DuckDBVector, col: Column, rows: readonly AnyRow[], from: number, n: number): void {
-  const r = rows as unknown as ReadonlyArray<Record<string, DuckDBValue | undefined>>;
-  const p = col.prop;
-  if (col.codec === 'enum') {
-    const v = col.values;
-    for (let j = 0; j < n; j++) vector.setItem(j, v.indexOf(r[from + j]![p] as string));
+/** A batch's column of that name (a batch holds its kind's columns in KIND_COLUMNS order). */
+export function columnOf(batch: ColumnBatch, name: string): ColumnData {
+  const i = KIND_COLUMNS[batch.kind].findIndex((c) => c.name === name);
+  if (i < 0) throw new Error(`no column ${name} in ${batch.kind} rows`);
+  return batch.columns[i]!;
+}
+
+export const tsValues = (batch: ColumnBatch): BigInt64Array => columnOf(batch, 'ts').values as BigInt64Array;
+
+/**
+ * Writes values [from, from+n) of a batch's column into a chunk's vector (then flushes it).
+ * One loop per array type keeps each element load monomorphic; enum columns go as their codes.
+ */
+export function fillVector(vector: DuckDBVector, c: ColumnData, from: number, n: number): void {
+  const v = c.values;
+  if (c.valid || c.col.codec === 'bool') {
+    for (let j = 0; j < n; j++) vector.setItem(j, loadValue(c, from + j));
+  } else if (v instanceof BigInt64Array) {
+    for (let j = 0; j < n; j++) vector.setItem(j, v[from + j]!);
+  } else if (v instanceof Float64Array) {
+    for (let j = 0; j < n; j++) vector.setItem(j, v[from + j]!);
+  } else if (Array.isArray(v)) {
+    for (let j = 0; j < n; j++) vector.setItem(j, v[from + j]!);
   } else {
-    for (let j = 0; j < n; j++) vector.setItem(j, r[from + j]![p] ?? null);
+    for (let j = 0; j < n; j++) vector.setItem(j, v[from + j]!);
   }
   vector.flush();
 }
 
+/** A value as the load table takes it: null where absent, a bool column's 0/1 as a boolean, an enum as its code. */
+function loadValue(c: ColumnData, i: number): DuckDBValue {
+  if (!isPresent(c.valid, i)) return null;
+  return c.col.codec === 'bool' ? c.values[i] === 1 : c.values[i]!;
+}
+
 /**
- * Checks what DuckDB would otherwise take silently or crash on: ts a bigint inside the
- * range, enum columns (side) one of their values, text columns (trade_id) text, since a
- * missing id would merge every id-less row into one. Returns the rows' ts bounds.
+ * Checks a batch to be written: rows of `kind`, and every ts inside the written range (each
+ * value was checked for its type as it entered the batch: column-buffer.ts). Returns the
+ * batch's ts bounds; undefined when it is empty.
  */
-export function checkRows(kind: Kind, rows: readonly AnyRow[], range: Window): { minTs: bigint; maxTs: bigint } | undefined {
-  const enums = KIND_COLUMNS[kind].filter((c) => c.codec === 'enum');
-  const texts = KIND_COLUMNS[kind].filter((c) => c.codec === 'str' && !c.nullable);
-  let minTs: bigint | undefined;
-  let maxTs: bigint | undefined;
-  for (let i = 0; i < rows.length; i++) {
-    const row = rows[i]!;
-    const ts = row.ts;
-    if (typeof ts !== 'bigint') throw new ValidationError(`rows[${i}].ts`, `must be a bigint of ns, got ${typeof ts}`);
-    if (ts < range.startNs || ts >= range.endNs) {
-      throw new ValidationError(`rows[${i}].ts`, `${ts} is outside the written range [${range.startNs}, ${range.endNs})`);
+export function checkBatch(kind: Kind, batch: ColumnBatch, range: Window): { minTs: bigint; maxTs: bigint } | undefined {
+  if (batch.kind !== kind) throw new ValidationError('rows', `a batch of ${batch.kind} rows cannot be written as ${kind}`);
+  if (batch.length === 0) return undefined;
+  const ts = tsValues(batch);
+  let minTs = ts[0]!;
+  let maxTs = minTs;
+  for (let i = 0; i < batch.length; i++) {
+    const t = ts[i]!;
+    if (t < range.startNs || t >= range.endNs) {
+      throw new ValidationError(`rows[${i}].ts`, `${t} is outside the written range [${range.startNs}, ${range.endNs})`);
     }
-    if (minTs === undefined || ts < minTs) minTs = ts;
-    if (maxTs === undefined || ts > maxTs) maxTs = ts;
-    for (const c of enums) {
-      const v = (row as unknown as Record<string, unknown>)[c.prop];
-      if (!c.values.includes(v as string)) {
-        throw new ValidationError(`rows[${i}].${c.prop}`, `${JSON.stringify(v)} is not one of ${c.values.join(', ')}`);
-      }
-    }
-    for (const c of texts) {
-      const v = (row as unknown as Record<string, unknown>)[c.prop];
-      if (typeof v !== 'string') {
-        throw new ValidationError(`rows[${i}].${c.prop}`, `must be a string, got ${v === null ? 'null' : typeof v}`);
-      }
-    }
+    if (t < minTs) minTs = t;
+    if (t > maxTs) maxTs = t;
   }
-  return minTs === undefined || maxTs === undefined ? undefined : { minTs, maxTs };
+  return { minTs, maxTs };
 }
 
 // ---- order and key -------------------------------------------------------------------------
@@ -159,39 +169,41 @@ function cmpNullsLast<T extends bigint | number | boolean | string>(a: T | null,
   return a < b ? -1 : 1;
 }
 
-/** ORDER_BY.book's order of two rows, up to (and without) price. */
-const bookGroupOrder = (a: BookRow, b: BookRow): number =>
-  cmpNullsLast(a.ts, b.ts) || cmpNullsLast(a.seq, b.seq) || cmpNullsLast(a.isSnapshot, b.isSnapshot) || cmpNullsLast(a.side, b.side);
-
 /**
- * True when rows are already in ORDER_BY order with no key repeated: the common case for
- * a page of exchange data, and then the write needs no sort and no de-duplication pass.
- * For trades, ids strictly increasing (in ORDER_BY's id order) proves them unique; for book
- * rows, no price twice among the rows of one event, kind (snapshot or diff) and side.
+ * True when a batch's rows are already in ORDER_BY order with no key repeated: the common
+ * case for a page of exchange data, and then the write needs no sort and no de-duplication
+ * pass. For trades, ids strictly increasing (in ORDER_BY's id order) proves them unique; for
+ * book rows, no price twice among the rows of one event, kind (snapshot or diff) and side.
  */
-export const isSortedUnique: { [K in Kind]: (rows: readonly RowsByKind[K][]) => boolean } = {
-  ohlc: (rows: readonly OhlcRow[]) => {
-    for (let i = 1; i < rows.length; i++) if (!(rows[i - 1]!.ts < rows[i]!.ts)) return false;
+export const isSortedUnique: Record<Kind, (batch: ColumnBatch) => boolean> = {
+  ohlc: (batch) => {
+    const ts = tsValues(batch);
+    for (let i = 1; i < batch.length; i++) if (!(ts[i - 1]! < ts[i]!)) return false;
     return true;
   },
-  trades: (rows: readonly TradeRow[]) => {
-    for (let i = 1; i < rows.length; i++) {
-      const a = rows[i - 1]!;
-      const b = rows[i]!;
-      if (a.ts > b.ts || !idBefore(a.tradeId, b.tradeId)) return false;
-    }
+  trades: (batch) => {
+    const ts = tsValues(batch);
+    const ids = columnOf(batch, 'trade_id').values as string[];
+    for (let i = 1; i < batch.length; i++) if (ts[i - 1]! > ts[i]! || !idBefore(ids[i - 1]!, ids[i]!)) return false;
     return true;
   },
-  book: (rows: readonly BookRow[]) => {
-    const prices = new Set<number>(rows.length ? [rows[0]!.price] : []);
-    for (let i = 1; i < rows.length; i++) {
-      const a = rows[i - 1]!;
-      const b = rows[i]!;
-      const group = bookGroupOrder(a, b);
+  book: (batch) => {
+    const ts = tsValues(batch);
+    const price = columnOf(batch, 'price').values as Float64Array;
+    const [seq, isSnapshot, side, level] = ['seq', 'is_snapshot', 'side', 'level'].map((name) => {
+      const c = columnOf(batch, name);
+      return (i: number) => (isPresent(c.valid, i) ? c.values[i]! : null);
+    }) as [(i: number) => bigint | null, (i: number) => number | null, (i: number) => number, (i: number) => number | null];
+    // ORDER_BY.book's order of two rows, up to (and without) price; side codes are in text order.
+    const groupOrder = (a: number, b: number): number =>
+      cmpNullsLast(ts[a]!, ts[b]!) || cmpNullsLast(seq(a), seq(b)) || cmpNullsLast(isSnapshot(a), isSnapshot(b)) || cmpNullsLast(side(a), side(b));
+    const prices = new Set<number>(batch.length ? [price[0]!] : []);
+    for (let i = 1; i < batch.length; i++) {
+      const group = groupOrder(i - 1, i);
       if (group > 0) return false;
       if (group < 0) prices.clear();
-      else if (cmpNullsLast(a.level, b.level) > 0 || (a.level === b.level && !(a.price < b.price)) || prices.has(b.price)) return false;
-      prices.add(b.price);
+      else if (cmpNullsLast(level(i - 1), level(i)) > 0 || (level(i - 1) === level(i) && !(price[i - 1]! < price[i]!)) || prices.has(price[i]!)) return false;
+      prices.add(price[i]!);
     }
     return true;
   },
@@ -219,8 +231,6 @@ function toFileExpr(c: Column): string {
   switch (c.codec) {
     case 'ts':
       return `make_timestamp_ns(${id(c.name)})`;
-    case 'i64':
-      return `CAST(${id(c.name)} AS BIGINT)`;
     case 'enum':
       return `CASE ${id(c.name)} ${c.values.map((v, i) => `WHEN ${i} THEN ${quotedString(v)}`).join(' ')} END`;
     default:

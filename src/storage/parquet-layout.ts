@@ -81,11 +81,12 @@ export function partitionsCovering(grain: PartitionGrain, w: Window): Partition[
 
 /**
  * For each of `partitions` (in time order, adjoining) that holds rows, the window from its
- * first row's ts to just after its last: what a stream part covers.
+ * first row's ts to just after its last, given the rows' ts: what a stream part covers.
  */
-export function rowWindows(partitions: readonly Partition[], rows: readonly { ts: bigint }[]): Array<{ partition: Partition; window: Window }> {
+export function rowWindows(partitions: readonly Partition[], rowTs: ArrayLike<bigint>): Array<{ partition: Partition; window: Window }> {
   const windows: Array<Window | undefined> = partitions.map(() => undefined);
-  for (const { ts } of rows) {
+  for (let i = 0; i < rowTs.length; i++) {
+    const ts = rowTs[i]!;
     let lo = 0;
     for (let hi = partitions.length - 1; lo < hi; ) {
       const mid = (lo + hi + 1) >> 1;

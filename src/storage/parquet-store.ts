@@ -9,12 +9,13 @@ import { DuckDBDataChunk, DuckDBVector, quotedIdentifier, quotedString } from '@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type * as arrow from 'apache-arrow';
 import { ValidationError } from '../domain/errors.ts';
-import type { AnyRow, BookRow, RowsByKind } from '../domain/records.ts';
+import type { BookRow, RowsByKind } from '../domain/records.ts';
 import type { Kind, Target } from '../domain/target.ts';
 import { checkTarget, parseDatasetKind } from '../domain/target.ts';
 import { isoFromNs, nowNs } from '../domain/time.ts';
 import { collectBatch, toArrowTable, toRows } from './column-batch.ts';
 import type { ColumnBatch } from './column-batch.ts';
+import { batchOf } from './column-buffer.ts';
 import { VANISHED_FILE, findTempFiles, listDatasetDirs, listPartitions, listParts, listPartsIn } from './dataset-files.ts';
 import type { DatasetDir } from './dataset-files.ts';
 import { FooterCache } from './part-footers.ts';
@@ -26,9 +27,8 @@ import { KeyedLock } from './keyed-lock.ts';
 import { ensureLayout, migrateLayout } from './layout-migration.ts';
 import type { MovedDataset } from './layout-migration.ts';
 import {
-  KIND_COLUMNS,
   ORDER_BY,
-  checkRows,
+  checkBatch,
   createLoadTableSql,
   dedupKeySql,
   emptySourceSql,
@@ -40,6 +40,7 @@ import {
   loadTypes,
   readSelectSql,
   tsBetween,
+  tsValues,
   tsWithin,
 } from './parquet-columns.ts';
 import type { PartSource, StreamFlush, Window } from './parquet-layout.ts';
@@ -157,11 +158,12 @@ export class ParquetStore {
    * repeating a call replaces the same files. Each file is written under a temp name and
    * renamed into place; REST parts it supersedes are deleted, and REST parts partly
    * overlapping the range rewritten without it, only after that. Empty `rows` clears the
-   * range of REST rows. Returns the data files written.
+   * range of REST rows. `rows` are row objects or a batch of them (a ColumnBuffer's).
+   * Returns the data files written.
    */
   async write<K extends Kind>(
     target: Target & { kind: K },
-    rows: RowsByKind[K][],
+    rows: RowsByKind[K][] | ColumnBatch,
     range: { startNs: bigint; endNs: bigint },
     provenance: Provenance,
   ): Promise<{ rows: number; files: string[] }> {
@@ -169,8 +171,9 @@ export class ParquetStore {
     const dir = this.datasetPath(t);
     checkRange(range);
     checkProvenance(provenance);
-    const bounds = checkRows(t.kind, rows, range);
-    const sorted = sortedUnique(t.kind, rows);
+    const batch = batchToWrite(t.kind, rows);
+    const bounds = checkBatch(t.kind, batch, range);
+    const sorted = isSortedUnique[t.kind](batch);
     await this.#ready();
     return this.#locks.run(dir, () =>
       this.#engine.use((conn) =>
@@ -184,7 +187,7 @@ export class ParquetStore {
                 return { path: join(dir, p.name, partFileName(window)), window };
               })
             : [];
-          const written = await this.#writeRows(conn, t, rows, sorted, pieces, kv);
+          const written = await this.#writeRows(conn, t, batch, sorted, pieces, kv);
           await this.#retire(conn, t.kind, existing.filter((p) => !written.files.includes(p.path)), range);
           return written;
         }),
@@ -198,11 +201,12 @@ export class ParquetStore {
    * (part-ws-{session}-{seq}-…), so a retried flush replaces its own files. Deletes and
    * rewrites nothing else: a backfill's parts and other flushes stay, and reads merge them
    * by key (part-precedence.ts). A key repeated within `rows` keeps its last occurrence.
-   * Durable as write(); empty `rows` writes nothing. Returns the data files written.
+   * Durable as write(); empty `rows` writes nothing. `rows` as for write(). Returns the data
+   * files written.
    */
   async append<K extends Kind>(
     target: Target & { kind: K },
-    rows: RowsByKind[K][],
+    rows: RowsByKind[K][] | ColumnBatch,
     flush: StreamFlush,
     provenance: Provenance,
   ): Promise<{ rows: number; files: string[] }> {
@@ -210,9 +214,10 @@ export class ParquetStore {
     const dir = this.datasetPath(t);
     checkFlush(flush);
     checkProvenance(provenance);
-    const bounds = checkRows(t.kind, rows, ALL_TIME);
+    const batch = batchToWrite(t.kind, rows);
+    const bounds = checkBatch(t.kind, batch, ALL_TIME);
     if (!bounds) return { rows: 0, files: [] };
-    const sorted = sortedUnique(t.kind, rows);
+    const sorted = isSortedUnique[t.kind](batch);
     await this.#ready();
     // Flushes of one session run in turn; they never wait on a backfill's write, which leaves their parts alone.
     return this.#locks.run(`${dir}\0ws-${flush.session}`, () =>
@@ -228,11 +233,11 @@ export class ParquetStore {
             [KV.sessionNs]: String(sessionNs),
           });
           const partitions = partitionsCovering(partitionGrain(t), { startNs: bounds.minTs, endNs: bounds.maxTs + 1n });
-          const pieces = rowWindows(partitions, rows).map(({ partition, window }) => ({
+          const pieces = rowWindows(partitions, tsValues(batch)).map(({ partition, window }) => ({
             path: join(dir, partition.name, streamPartFileName(flush, window)),
             window,
           }));
-          const written = await this.#writeRows(conn, t, rows, sorted, pieces, kv);
+          const written = await this.#writeRows(conn, t, batch, sorted, pieces, kv);
           // A retry whose rows differ from the first try's lands under other names: the first try's files go.
           for (const partition of partitions) {
             for (const p of await listPartsIn(dir, partition)) {
@@ -479,7 +484,7 @@ export class ParquetStore {
   async #writeRows(
     conn: DuckDBConnection,
     t: Target,
-    rows: readonly AnyRow[],
+    batch: ColumnBatch,
     sorted: boolean,
     pieces: ReadonlyArray<{ path: string; window: Window }>,
     kv: (w: Window) => Record<string, string>,
@@ -488,7 +493,7 @@ export class ParquetStore {
     let written = 0;
     if (pieces.length === 0) return { rows: 0, files };
     try {
-      const source = await this.#load(conn, t.kind, rows, sorted);
+      const source = await this.#load(conn, batch, sorted);
       for (const { path, window: w } of pieces) {
         const order = sorted ? '' : ` ORDER BY ${ORDER_BY[t.kind]}`;
         const select = `SELECT ${fileSelectSql(t.kind)} FROM ${source} WHERE ${loadTsWithin(w)}${order}`;
@@ -513,18 +518,18 @@ export class ParquetStore {
     await removeEmptyDirs(new Set(parts.map((p) => dirname(p.path))));
   }
 
-  /** Loads rows into a temp table; returns the table to copy from (de-duplicated, if needed). */
-  async #load(conn: DuckDBConnection, kind: Kind, rows: readonly AnyRow[], sorted: boolean): Promise<string> {
+  /** Loads a batch into a temp table; returns the table to copy from (de-duplicated, if needed). */
+  async #load(conn: DuckDBConnection, batch: ColumnBatch, sorted: boolean): Promise<string> {
+    const { kind } = batch;
     await conn.run(createLoadTableSql(kind, LOAD_TABLE));
     const appender = await conn.createAppender(LOAD_TABLE);
     try {
       const types = loadTypes(kind);
-      const columns = KIND_COLUMNS[kind];
       const size = DuckDBVector.standardSize();
-      for (let from = 0; from < rows.length; from += size) {
-        const n = Math.min(size, rows.length - from);
+      for (let from = 0; from < batch.length; from += size) {
+        const n = Math.min(size, batch.length - from);
         const chunk = DuckDBDataChunk.create(types, n);
-        columns.forEach((c, ci) => fillVector(chunk.getColumnVector(ci), c, rows, from, n));
+        batch.columns.forEach((c, ci) => fillVector(chunk.getColumnVector(ci), c, from, n));
         appender.appendDataChunk(chunk);
       }
       appender.flushSync();
@@ -775,7 +780,12 @@ function readParquet(kind: Kind, paths: readonly string[], options = ''): string
   return `(SELECT * FROM ${emptySourceSql(kind)} UNION ALL BY NAME SELECT * FROM read_parquet(${files}, hive_partitioning = false, union_by_name = true${options}))`;
 }
 
-const sortedUnique = (kind: Kind, rows: readonly AnyRow[]): boolean => (isSortedUnique[kind] as (r: readonly AnyRow[]) => boolean)(rows);
+/** The rows of a write as a batch: row objects are checked and taken apart here (column-buffer.ts). */
+function batchToWrite<K extends Kind>(kind: K, rows: RowsByKind[K][] | ColumnBatch): ColumnBatch {
+  if (Array.isArray(rows)) return batchOf(kind, rows);
+  if (typeof rows?.kind === 'string' && Array.isArray(rows.columns)) return rows;
+  throw new ValidationError('rows', 'must be an array of rows or a ColumnBatch');
+}
 
 function checkRange(range: { startNs: bigint; endNs: bigint }): void {
   if (typeof range.startNs !== 'bigint') throw new ValidationError('range.startNs', 'must be a bigint of ns');

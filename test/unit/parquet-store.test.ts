@@ -6,6 +6,8 @@ import { basename, dirname, join, relative } from 'node:path';
 import { ValidationError } from '../../src/domain/errors.ts';
 import type { Target } from '../../src/domain/target.ts';
 import { NS_PER_DAY, NS_PER_MIN } from '../../src/domain/time.ts';
+import type { ColumnBatch } from '../../src/storage/column-batch.ts';
+import { ColumnBuffer, batchOf } from '../../src/storage/column-buffer.ts';
 import { ParquetStore } from '../../src/storage/parquet-store.ts';
 import { tempFileName } from '../../src/storage/parquet-layout.ts';
 import { spawnSync } from 'node:child_process';
@@ -211,6 +213,48 @@ test('a side outside its values or a missing trade id is rejected with a Validat
     await assert.rejects(store.write(TRADES, bad, range, PROV), (e: unknown) => e instanceof ValidationError && e.field === 'rows[1].side');
     const noId = [rows[0]!, { ...rows[1]!, tradeId: undefined as unknown as string }];
     await assert.rejects(store.write(TRADES, noId, range, PROV), (e: unknown) => e instanceof ValidationError && e.field === 'rows[1].tradeId');
+    assert.deepEqual(await partsOf(store, TRADES), []);
+  });
+});
+
+test('a write given a batch (a ColumnBuffer\'s) leaves the same files and rows as one given row objects', async () => {
+  await withStore(async (store) => {
+    const rows = makeTrades(3000, DAY0, 3n * NS_PER_DAY);
+    const range = { startNs: DAY0, endNs: DAY0 + 3n * NS_PER_DAY };
+    const other = { ...TRADES, symbol: 'ETH/USDT' } as const;
+    const buffer = new ColumnBuffer('trades');
+    for (let i = 0; i < rows.length; i += 1000) buffer.push(rows.slice(i, i + 1000));
+    const fromRows = await store.write(TRADES, rows, range, PROV);
+    const fromBatch = await store.write(other, buffer.take(buffer.length), range, PROV);
+    assert.equal(fromBatch.rows, fromRows.rows);
+    assert.deepEqual(await partsOf(store, other), await partsOf(store, TRADES));
+    assert.deepEqual(await store.readRows(other), rows);
+
+    // Out of order, a key repeated: sorted and de-duplicated as for rows, the last occurrence winning.
+    const candles = makeCandles(50, DAY0);
+    const dup = { ...candles[7]!, close: -7 };
+    const shuffled = [...candles.slice(25), ...candles.slice(0, 25), dup];
+    await store.write(OHLC, batchOf('ohlc', shuffled), { startNs: DAY0, endNs: DAY0 + 50n * NS_PER_MIN }, PROV);
+    assert.deepEqual(await store.readRows(OHLC), candles.map((c, i) => (i === 7 ? dup : c)));
+  });
+});
+
+test('a batch is checked like rows: its kind, and each ts inside the range, naming the row', async () => {
+  await withStore(async (store) => {
+    const rows = makeTrades(10, DAY0, NS_PER_MIN);
+    const batch = batchOf('trades', rows);
+    await assert.rejects(
+      store.write(TRADES, batch, { startNs: DAY0, endNs: rows[9]!.ts }, PROV),
+      (e: unknown) => e instanceof ValidationError && e.field === 'rows[9].ts' && /outside/.test(e.reason),
+    );
+    await assert.rejects(
+      store.write(OHLC, batch, { startNs: DAY0, endNs: DAY0 + NS_PER_MIN }, PROV),
+      (e: unknown) => e instanceof ValidationError && e.field === 'rows' && /trades rows cannot be written as ohlc/.test(e.reason),
+    );
+    await assert.rejects(
+      store.write(TRADES, { length: 1 } as unknown as ColumnBatch, { startNs: DAY0, endNs: DAY0 + NS_PER_MIN }, PROV),
+      (e: unknown) => e instanceof ValidationError && e.field === 'rows' && /array of rows or a ColumnBatch/.test(e.reason),
+    );
     assert.deepEqual(await partsOf(store, TRADES), []);
   });
 });

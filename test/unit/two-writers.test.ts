@@ -18,6 +18,7 @@ import { NS_PER_DAY, NS_PER_MIN } from '../../src/domain/time.ts';
 import { inventory } from '../../src/jobs/inventory.ts';
 import { toRows } from '../../src/storage/column-batch.ts';
 import type { ColumnBatch } from '../../src/storage/column-batch.ts';
+import { ColumnBuffer } from '../../src/storage/column-buffer.ts';
 import type { CoverageStore } from '../../src/storage/coverage-store.ts';
 import { listParts } from '../../src/storage/dataset-files.ts';
 import { ParquetStore } from '../../src/storage/parquet-store.ts';
@@ -85,6 +86,18 @@ test('stream parts are named after their flush and the rows they hold, REST part
   assert.equal((await kv(written.files[0]!)).get('dccd.source'), 'rest');
   const listed = await listParts(store.datasetPath(TRADES));
   assert.deepEqual(listed.map((p) => p.stream ?? 'rest'), ['rest', { session: 's1', seq: 3 }, { session: 's1', seq: 3 }]);
+});
+
+test('a flush given as a batch lands as the same stream parts as its rows', async (t) => {
+  const { store } = await freshStore(t);
+  const rows = makeTrades(500, DAY0 + NS_PER_DAY / 2n, NS_PER_DAY);
+  const other = { ...TRADES, symbol: 'ETH/USDT' } as const;
+  const flush = { session: 's1', seq: 4 };
+  const fromRows = await store.append(TRADES, rows, flush, WS_PROV);
+  const fromBatch = await store.append(other, new ColumnBuffer('trades').push(rows).take(rows.length), flush, WS_PROV);
+  assert.equal(fromBatch.rows, fromRows.rows);
+  assert.deepEqual(await fileNames(store, other), await fileNames(store, TRADES));
+  assert.deepEqual(await store.readRows(other), rows);
 });
 
 test('bad flushes are refused with a ValidationError naming the field, and an empty flush writes nothing', async (t) => {
