@@ -1,5 +1,4 @@
 // The Temporal worker: runs dccd's workflows and activities on one task queue.
-import { setFlagsFromString } from 'node:v8';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities/index.ts';
 import { ensureSearchAttributes } from '../client/search-attributes.ts';
@@ -7,13 +6,6 @@ import type { Services } from '../services.ts';
 import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/definitions.ts';
 import { installRuntime } from './runtime.ts';
 import { workflowBundle } from './workflow-bundle.ts';
-
-// A page's row objects live for microseconds: the activities take them apart into columns at
-// once (storage/column-buffer.ts). Yet in about one 1 M-trade backfill in five, V8's
-// allocation-site pretenuring judged the adapter's rows long-lived and from then on made every
-// row in the old space, for the life of the process: ~90 MB more old-space garbage per 1 M rows
-// and ~50 MiB more peak RSS. Without it, rows are made young and die there, every run.
-setFlagsFromString('--no-allocation-site-pretenuring');
 
 export interface RunningWorker {
   worker: Worker;
