@@ -11,9 +11,9 @@ const IMPORT = /^\s*(?:import|export)\s+(?:type\s+)?[^'"]*?from\s+['"]([^'"]+)['
 
 /** Rules: a folder of src/ and what its files must not import (folders of src/ or packages). */
 const FORBIDDEN: Record<string, string[]> = {
-  domain: ['sources', 'storage', 'activities', 'workflows', 'jobs', 'client', 'worker', 'api', 'cli', 'config', 'services.ts', '@temporalio/'],
+  domain: ['sources', 'storage', 'activities', 'workflows', 'jobs', 'client', 'worker', 'api', 'cli', 'config', 'services.ts', 'venue-adapters.ts', '@temporalio/'],
   sources: ['storage', 'activities', 'workflows', 'jobs', 'client', 'worker', 'api', 'cli', '@temporalio/'],
-  storage: ['sources', 'activities', 'workflows', 'jobs', 'client', 'worker', 'api', 'cli', '@temporalio/'],
+  storage: ['sources', 'activities', 'workflows', 'jobs', 'client', 'worker', 'api', 'cli', 'venue-adapters.ts', '@temporalio/'],
   api: ['activities', 'worker', 'cli'],
   cli: ['activities'],
   client: ['activities', 'worker', 'api', 'cli'],
