@@ -1,10 +1,10 @@
 // dccd's custom search attributes as plain data: the workflows set them, clients filter by
 // them, and a server is started with them. No SDK module is loaded here, so a command can
 // spawn its embedded server before it has loaded any of Temporal's JavaScript.
-import type { SearchAttributeKey, SearchAttributeType } from '@temporalio/common/lib/search-attributes.js';
+import type { SearchAttributeType } from '@temporalio/common';
 
-// The same object the SDK's defineSearchAttributeKey makes.
-const key = <T extends SearchAttributeType>(name: string, type: T): SearchAttributeKey<T> => ({ name, type });
+// The same object the SDK's defineSearchAttributeKey makes (its SearchAttributeKey<T>).
+const key = <T extends SearchAttributeType>(name: string, type: T): { name: string; type: T } => ({ name, type });
 
 export const SA = {
   /** The run id users see: the first execution's run id, stable across continue-as-new. */
