@@ -21,14 +21,16 @@ const BUSY = { tradesPerMinute: 6_000, quietMinuteShare: 0 };
 type Live<R> = (o: { wsUrl: string; signal: AbortSignal; backoff: { baseMs: number; maxMs: number; healthyAfterMs: number } }) => AsyncIterable<StreamEvent<R>>;
 
 /** Collects a live stream's rows and gaps until `until` holds (or a deadline passes). */
-async function collect<R>(wsUrl: string, live: Live<R>, until: (rows: R[]) => boolean) {
+const QUICK_RECONNECT = { baseMs: 20, maxMs: 100, healthyAfterMs: 60_000 };
+
+async function collect<R>(wsUrl: string, live: Live<R>, until: (rows: R[]) => boolean, backoff = QUICK_RECONNECT) {
   const ac = new AbortController();
   const timer = setTimeout(() => ac.abort(), 150_000);
   const rows: R[] = [];
   const gaps: StreamGap[] = [];
   let reconnects = 0;
   try {
-    for await (const e of live({ wsUrl, signal: ac.signal, backoff: { baseMs: 20, maxMs: 100, healthyAfterMs: 60_000 } })) {
+    for await (const e of live({ wsUrl, signal: ac.signal, backoff })) {
       if (e.kind === 'rows') rows.push(...e.rows);
       else if (e.kind === 'gap') gaps.push(e.gap);
       else if (e.kind === 'connected' && e.reconnect) reconnects++;
@@ -43,7 +45,8 @@ async function collect<R>(wsUrl: string, live: Live<R>, until: (rows: R[]) => bo
 }
 
 const stream = (wsUrl: string, until: (rows: TradeRow[]) => boolean) => collect(wsUrl, (o) => binanceTrades(BTC, 'BTCUSDT', o), until);
-const candles = (wsUrl: string, until: (rows: OhlcRow[]) => boolean) => collect(wsUrl, (o) => binanceCandles(CANDLES, 'BTCUSDT', o), until);
+const candles = (wsUrl: string, until: (rows: OhlcRow[]) => boolean, backoff?: typeof QUICK_RECONNECT) =>
+  collect(wsUrl, (o) => binanceCandles(CANDLES, 'BTCUSDT', o), until, backoff);
 
 test('the stream delivers exactly the venue’s trades of the interval, in id order, with no gap', async (t) => {
   const sim = await startSim({ port: 0, seed: 11, markets: BUSY });
@@ -102,7 +105,9 @@ test('the candle stream delivers each candle once, when it has closed, equal to 
 test('with sockets dropped: no candle twice, and every candle missed lies in a gap', async (t) => {
   const sim = await startSim({ port: 0, seed: 14, faults: { dropSocketEvery: 3 }, markets: BUSY });
   t.after(() => sim.close());
-  const { rows, gaps, reconnects } = await candles(`${sim.url.replace('http', 'ws')}/binance`, (r) => r.length >= 8);
+  // Each reconnect waits longer than a candle lasts (1 s), so every one misses a candle for sure.
+  const slowReconnect = { baseMs: 1_500, maxMs: 1_500, healthyAfterMs: 60_000 };
+  const { rows, gaps, reconnects } = await candles(`${sim.url.replace('http', 'ws')}/binance`, (r) => r.length >= 8, slowReconnect);
   assert.ok(reconnects >= 2, `${reconnects} reconnects`);
   const opens = rows.map((c) => c.ts);
   assert.ok(opens.every((ts, i) => i === 0 || ts > opens[i - 1]!), 'each once, in order');
