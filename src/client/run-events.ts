@@ -29,11 +29,14 @@ export async function* runEvents(services: Services, id: string, signal: AbortSi
   const stop = () => done.abort();
   signal.addEventListener('abort', stop, { once: true });
   // Settles when the run ends (or the long poll fails: then the polls alone go on).
-  let ending: Promise<unknown> | undefined = client.withAbortSignal(done.signal, () => handle.result()).catch(() => undefined);
-  const ended = ending.then(() => (ending = undefined));
+  let waiting = true;
+  const ended = client
+    .withAbortSignal(done.signal, () => handle.result())
+    .catch(() => undefined)
+    .finally(() => (waiting = false));
   try {
     while (!isFinal(run.state) && !signal.aborted) {
-      await Promise.race([sleep(pollMs, undefined, { signal: done.signal }).catch(() => undefined), ...(ending ? [ending] : [])]);
+      await Promise.race([sleep(pollMs, undefined, { signal: done.signal }).catch(() => undefined), ...(waiting ? [ended] : [])]);
       if (signal.aborted) return;
       const next = await runOf(handle);
       for (const line of next.logTail) {
